@@ -1,0 +1,51 @@
+# hwr: `make run` serves the app, `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run serve test migrate train-all bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.web: $(VENV)/bin/python requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/bin/python requirements.txt requirements-ml.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.web $@
+
+/usr/bin/chromium:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+migrate: $(VENV)/.web
+	$(PY) manage.py migrate --noinput
+
+## Development server with the bundled models, SQLite by default.
+run: migrate
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## Production-style server: gunicorn + whitenoise; settings come from the environment / .env.
+serve: migrate
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn hwrsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS)
+
+test: $(VENV)/.dev /usr/bin/chromium
+	$(PY) -m pytest
+
+## Retrain the three bundled models from the datasets (see ml/RESULTS.md for timings).
+train-all: $(VENV)/.dev
+	$(PY) manage.py train --model digit
+	$(PY) manage.py train --model letter
+	$(PY) manage.py train --model any
+
+bench: $(VENV)/.dev
+	$(PY) bench/predict.py
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

@@ -1,0 +1,230 @@
+"""The one preprocessing pipeline: image bytes or arrays -> the model's 28x28 input.
+
+Every route, every training set and every command goes through `normalize` so that what the
+model was trained on and what it is served are built the same way. The MNIST convention: the
+ink's bounding box scaled to fit 20x20 (aspect kept), placed by centre of mass in a 28x28 frame,
+float32 in [0, 1], ink = 1.0, background = 0.0, upright.
+
+Only NumPy, SciPy and Pillow are used here: the web process must never import TensorFlow.
+"""
+import io
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+SIZE = 28
+BOX = 20
+# Strokes are adjusted at this multiple of the 20px box, then area-averaged down.
+SUPERSAMPLE = 4
+# Stroke width, in pixels of the 20px box, that normalised characters are kept within.
+# MNIST test strokes measure 1.5-3.6 px (5th-95th percentile, median 2.3) at this point.
+MIN_STROKE, MAX_STROKE = 1.5, 3.6
+INPUT_CONTRACT = {
+    "shape": [1, SIZE, SIZE, 1],
+    "dtype": "float32",
+    "range": [0, 1],
+    "ink": 1.0,
+    "normalisation": "mnist",
+}
+
+
+class PreprocessingError(ValueError):
+    """Input that cannot become a character image; its message is shown to the user."""
+
+
+class NothingDrawn(PreprocessingError):
+    def __init__(self):
+        super().__init__("nothing drawn: the image holds no ink")
+
+
+def decode_image(data, max_pixels=25_000_000):
+    """Bytes of any common image format -> upright 8-bit grayscale-ready RGB PIL image.
+
+    The pixel count is checked from the header before anything is decoded, so a
+    decompression bomb is refused without allocating it. Animated images give their first
+    frame, EXIF orientation is applied, and transparency is composited onto white so that
+    a transparent canvas holding only strokes reads as ink on paper.
+    """
+    if not data:
+        raise PreprocessingError("empty image")
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise PreprocessingError(
+                f"image too large: {width}x{height} pixels (at most {max_pixels:,} allowed)"
+            )
+        if width < 2 or height < 2:
+            raise PreprocessingError(f"image too small: {width}x{height} pixels")
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return _flatten(image)
+    except PreprocessingError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            EOFError, IndexError, TypeError, ZeroDivisionError) as error:
+        raise PreprocessingError(f"not a readable image ({error.__class__.__name__})") from error
+
+
+def _flatten(image):
+    """Any mode (palette, CMYK, 16-bit, LA, RGBA) -> RGB, with alpha composited onto white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        top = max(array.max(), 1.0)
+        image = Image.fromarray((array * (255.0 / top)).astype(np.uint8), "L")
+    if image.mode == "F":
+        image = Image.fromarray(np.clip(np.asarray(image), 0, 255).astype(np.uint8), "L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def ink_map(image):
+    """PIL image -> float ink map in [0, 1] (1 = ink), whatever the polarity and lighting.
+
+    The background is estimated with a large median filter so that shadows and uneven
+    lighting in photos cancel out; polarity follows from the border (the paper or canvas
+    surrounds the character); Otsu's threshold on the contrast separates ink from paper.
+    """
+    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) < 0.5:
+        gray = 1.0 - gray  # light ink on a dark canvas
+    small = _downscale_for_background(gray)
+    background = ndimage.median_filter(small, size=max(3, min(small.shape) // 4 | 1))
+    background = np.asarray(
+        Image.fromarray(background).resize(gray.shape[::-1], Image.Resampling.BILINEAR)
+    )
+    contrast = np.clip(background - gray, 0.0, 1.0)
+    peak = float(contrast.max())
+    if peak < 0.15:
+        raise NothingDrawn()
+    threshold = max(_otsu(contrast), 0.12)
+    ink = np.clip((contrast - threshold * 0.5) / max(peak - threshold * 0.5, 1e-6), 0.0, 1.0)
+    ink[contrast < threshold] = 0.0
+    return ink
+
+
+def _downscale_for_background(gray, longest=96):
+    scale = longest / max(gray.shape)
+    if scale >= 1:
+        return gray
+    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
+
+
+def _otsu(values):
+    histogram, edges = np.histogram(values, bins=128, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(histogram)
+    total = weight[-1]
+    mean = np.cumsum(histogram * centres)
+    between = (mean[-1] * weight / total - mean) ** 2 / (weight * (total - weight) + 1e-12)
+    return float(centres[np.argmax(between)])
+
+
+def stroke_width(mask):
+    """Mean stroke width of a binary mask, as 2 * area / perimeter (strokes are long and thin)."""
+    area = mask.sum()
+    if area == 0:
+        return 0.0
+    interior = ndimage.binary_erosion(mask, border_value=0)
+    perimeter = max(area - interior.sum(), 1)
+    return float(2.0 * area / perimeter)
+
+
+def _drop_specks(mask, width):
+    """Remove isolated blobs far smaller than a pen dot (dust, sensor noise, JPEG crumbs)."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count <= 1:
+        return mask
+    sizes = ndimage.sum(mask, labels, index=np.arange(1, count + 1))
+    keep = sizes >= max(0.3 * width * width, 0.004 * sizes.sum(), 2)
+    if not keep.any():
+        keep[np.argmax(sizes)] = True
+    return np.isin(labels, np.flatnonzero(keep) + 1)
+
+
+def normalize(ink):
+    """Ink map (2-D, any size, ink > 0.5 is ink) -> 28x28 float32 in the MNIST convention.
+
+    The ink is cropped, scaled so its longer side is 20 px at 4x resolution, its stroke width
+    brought into MNIST's range (so a small drawing with a fat pen and a large one with a thin
+    pen look alike), area-averaged down to 20 px and placed by centre of mass in 28x28.
+    """
+    mask = np.asarray(ink, dtype=np.float32) > 0.5
+    if mask.sum() < 2:
+        raise NothingDrawn()
+    mask = _drop_specks(mask, stroke_width(mask))
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    height, width = crop.shape
+    target = BOX * SUPERSAMPLE
+    scale = target / max(height, width)
+    big_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    big = Image.fromarray(crop.astype(np.uint8) * 255).resize(big_size, Image.Resampling.BILINEAR)
+    big = np.pad(np.asarray(big) >= 128, SUPERSAMPLE * 2)
+    big = _clamp_stroke_width(big)
+    big = _crop_to_ink(big)
+    small_size = (
+        max(1, round(big.shape[1] / SUPERSAMPLE)),
+        max(1, round(big.shape[0] / SUPERSAMPLE)),
+    )
+    if max(small_size) > BOX:
+        factor = BOX / max(small_size)
+        small_size = (max(1, round(small_size[0] * factor)), max(1, round(small_size[1] * factor)))
+    small = Image.fromarray(big.astype(np.uint8) * 255).resize(small_size, Image.Resampling.BOX)
+    return _place_by_centre_of_mass(np.asarray(small, dtype=np.float32) / 255.0)
+
+
+def _clamp_stroke_width(big):
+    width = stroke_width(big) / SUPERSAMPLE
+    low, high = MIN_STROKE, MAX_STROKE
+    if width > high:
+        steps = int(round((width - high) * SUPERSAMPLE / 2))
+        thinned = ndimage.binary_erosion(big, iterations=steps) if steps else big
+        # Never erase a stroke entirely: keep the skeleton-ish core of very thin parts.
+        return thinned if thinned.sum() > 0.2 * big.sum() else big
+    if width < low:
+        steps = int(round((low - width) * SUPERSAMPLE / 2))
+        return ndimage.binary_dilation(big, structure=ndimage.generate_binary_structure(2, 1),
+                                       iterations=steps) if steps else big
+    return big
+
+
+def _crop_to_ink(mask):
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _place_by_centre_of_mass(glyph):
+    frame = np.zeros((SIZE, SIZE), dtype=np.float32)
+    height, width = glyph.shape
+    cy, cx = ndimage.center_of_mass(glyph)
+    top = int(round(SIZE / 2 - cy))
+    left = int(round(SIZE / 2 - cx))
+    top = min(max(top, 0), SIZE - height)
+    left = min(max(left, 0), SIZE - width)
+    frame[top:top + height, left:left + width] = glyph
+    return frame
+
+
+def preprocess_bytes(data, max_pixels=25_000_000):
+    """Image file bytes -> normalised 28x28 float32 (the web's whole input path)."""
+    return normalize(ink_map(decode_image(data, max_pixels=max_pixels)))
+
+
+def to_png(image28):
+    """Normalised 28x28 float image -> PNG bytes (ink white on black, as the model sees it)."""
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image28, 0, 1) * 255).round().astype(np.uint8), "L").save(
+        buffer, format="PNG", optimize=True
+    )
+    return buffer.getvalue()
