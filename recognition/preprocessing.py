@@ -112,7 +112,8 @@ def ink_map(image):
     return ink
 
 
-def _downscale_for_background(gray, longest=96):
+def _downscale_for_background(gray, longest=32):
+    """Lighting varies slowly, so a 32px thumbnail is enough and keeps the median filter cheap."""
     scale = longest / max(gray.shape)
     if scale >= 1:
         return gray
@@ -120,9 +121,11 @@ def _downscale_for_background(gray, longest=96):
     return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
 
 
-def _otsu(values):
-    histogram, edges = np.histogram(values, bins=128, range=(0.0, 1.0))
-    centres = (edges[:-1] + edges[1:]) / 2
+def _otsu(values, bins=128):
+    # bincount on quantised values: same histogram as np.histogram, several times faster.
+    indices = np.minimum((values * bins).astype(np.intp), bins - 1)
+    histogram = np.bincount(indices.ravel(), minlength=bins)
+    centres = (np.arange(bins) + 0.5) / bins
     weight = np.cumsum(histogram)
     total = weight[-1]
     mean = np.cumsum(histogram * centres)
