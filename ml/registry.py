@@ -11,16 +11,25 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from ml.bundle import read_meta
+from ml.bundle import BundleError, read_meta
 from ml.models import ModelVersion
-from recognition.kinds import KINDS
+from recognition.kinds import KINDS, LABELS
 
 
-def register_bundle(bundle_dir, *, parent=None, metrics=None, training_data=None, notes=""):
-    """Record a bundle folder as a new inactive version (its version comes from meta.json)."""
+def read_bundle_for(kind, bundle_dir):
+    """meta.json of a bundle that can serve `kind`: its labels must be that kind's, in order."""
     meta = read_meta(bundle_dir)
+    if meta["labels"] != LABELS[kind]:
+        raise BundleError(f"{bundle_dir}: its labels are not the {kind} labels")
+    return meta
+
+
+def register_bundle(kind, bundle_dir, *, parent=None, metrics=None, training_data=None,
+                    notes=""):
+    """Record a bundle folder as a new inactive version of `kind` (version from meta.json)."""
+    meta = read_bundle_for(kind, bundle_dir)
     return ModelVersion.objects.create(
-        name=meta["name"],
+        name=kind,
         version=str(meta["version"]),
         bundle_path=str(Path(bundle_dir).resolve()),
         parent=parent,
@@ -53,7 +62,7 @@ def register_bundled_models(**_signal_kwargs):
         bundle_dir = Path(settings.HWR_BUNDLED_MODELS_DIR) / kind
         if not (bundle_dir / "meta.json").is_file():
             continue
-        meta = read_meta(bundle_dir)
+        meta = read_bundle_for(kind, bundle_dir)
         shipped, _ = ModelVersion.objects.get_or_create(
             name=kind,
             version=str(meta["version"]),
