@@ -1,0 +1,52 @@
+"""manage.py train: build one bundled recognizer (digit, letter or any) from the datasets."""
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ml.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from ml.datasets import DatasetError
+from recognition.kinds import KINDS
+
+
+def positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise ValueError(text)
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+class Command(BaseCommand):
+    help = "Train a recognizer and write its bundle (model.keras, model.tflite, meta.json, plots)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument("--dataset", default="default",
+                            help="default, mnist, unipen, femnist, ... or emnist-<split>")
+        parser.add_argument("--arch", default=DEFAULT_ARCHITECTURE, choices=ARCHITECTURES)
+        parser.add_argument("--epochs", type=positive(int), default=30)
+        parser.add_argument("--batch-size", type=positive(int), default=128)
+        parser.add_argument("--limit", type=positive(int),
+                            help="at most this many samples per source and split (quick runs)")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--time-budget", type=positive(float),
+                            help="minutes of training; stops cleanly and still exports")
+        parser.add_argument("--out", help="bundle folder (default ml/artifacts/<model>)")
+
+    def handle(self, *args, **options):
+        from ml import training  # TensorFlow only when actually training
+
+        out = Path(options["out"] or settings.HWR_BUNDLED_MODELS_DIR / options["model"])
+        try:
+            bundle = training.run(
+                options["model"], options["dataset"], options["arch"], options["epochs"],
+                options["batch_size"], options["limit"], options["seed"], out,
+                options["time_budget"], log=self.stdout.write,
+            )
+        except DatasetError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(self.style.SUCCESS(f"bundle written to {bundle}"))

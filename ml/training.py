@@ -1,0 +1,231 @@
+"""Training, one function per step: load, build, train, evaluate, export.
+
+Imports TensorFlow; only `manage.py train` (and the retrain path) come here, never the web.
+"""
+import json
+import math
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ml import datasets, evaluation
+from ml.architectures import build_model
+from ml.bundle import export_bundle
+from recognition.kinds import LABELS
+
+# Augmentation strength: rotation (radians), scale, shear, shift (px), elastic displacement (px)
+# and stroke-width change (share of a one-pixel dilation or erosion).
+ROTATION, SCALE, SHEAR, SHIFT, ELASTIC, STROKE = 0.15, 0.12, 0.15, 2.0, 0.8, 0.5
+PATIENCE = 5
+
+
+def load_data(kind, dataset, limit, seed):
+    """Normalised train/val/test parts of every source for `kind`, as float32 arrays + indices."""
+    parts = datasets.load_parts(kind, dataset, limit=limit, seed=seed)
+    index = {label: i for i, label in enumerate(LABELS[kind])}
+
+    def stack(split_parts):
+        images = np.concatenate([p.images for p in split_parts]).astype(np.float32) / 255.0
+        labels = np.array([index[c] for p in split_parts for c in p.labels], dtype=np.int32)
+        return images[..., None], labels
+
+    return parts, stack(parts["train"]), stack(parts["val"])
+
+
+def _bilinear(images, ys, xs):
+    """Sample a batch of HxWx1 images at float coordinates (zero outside)."""
+    height, width = images.shape[1], images.shape[2]
+    batch = tf.shape(images)[0]
+    y0, x0 = tf.floor(ys), tf.floor(xs)
+    b = tf.broadcast_to(tf.range(batch)[:, None, None], tf.shape(ys))
+    result = 0.0
+    for dy in (0.0, 1.0):
+        for dx in (0.0, 1.0):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1.0 - tf.abs(ys - yi)) * (1.0 - tf.abs(xs - xi))
+            inside = (yi >= 0) & (yi < height) & (xi >= 0) & (xi < width)
+            idx = tf.stack([b, tf.clip_by_value(tf.cast(yi, tf.int32), 0, height - 1),
+                            tf.clip_by_value(tf.cast(xi, tf.int32), 0, width - 1)], axis=-1)
+            values = tf.gather_nd(images[..., 0], idx)
+            result += values * weight * tf.cast(inside, tf.float32)
+    return result[..., None]
+
+
+def augment(images):
+    """Random affine jitter + smooth elastic warp + stroke-width change, for a training batch."""
+    batch = tf.shape(images)[0]
+    size = images.shape[1]
+    centre = (size - 1) / 2.0
+
+    def uniform(limit):
+        return tf.random.uniform([batch, 1, 1], -limit, limit)
+
+    angle, shear = uniform(ROTATION), uniform(SHEAR)
+    scale = 1.0 + uniform(SCALE)
+    grid = tf.range(size, dtype=tf.float32) - centre
+    gy, gx = tf.meshgrid(grid, grid, indexing="ij")
+    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
+    xs = cos * (gx + shear * gy) - sin * gy + centre + uniform(SHIFT)
+    ys = sin * (gx + shear * gy) + cos * gy + centre + uniform(SHIFT)
+    coarse = tf.random.normal([batch, 4, 4, 2]) * ELASTIC
+    field = tf.image.resize(coarse, [size, size], method="bicubic")
+    warped = _bilinear(images, ys + field[..., 0], xs + field[..., 1])
+    amount = tf.random.uniform([batch, 1, 1, 1], -STROKE, STROKE)
+    thicker = tf.nn.max_pool2d(warped, 3, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-warped, 3, 1, "SAME")
+    target = tf.where(amount > 0, thicker, thinner)
+    return tf.clip_by_value(warped + tf.abs(amount) * (target - warped), 0.0, 1.0)
+
+
+def make_dataset(images, labels, batch_size, seed, training):
+    data = tf.data.Dataset.from_tensor_slices((images, labels))
+    if training:
+        data = data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    data = data.batch(batch_size)
+    if training:
+        data = data.map(lambda x, y: (augment(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+class BudgetedCosine(keras.callbacks.Callback):
+    """Cosine learning-rate decay over the epochs that fit in the time budget, then stop.
+
+    After the first epoch the epoch time is known; the plan shrinks to what the budget allows,
+    so the schedule still ends at a low learning rate and training stops cleanly in time.
+    """
+
+    def __init__(self, base_rate, epochs, budget_seconds):
+        super().__init__()
+        self.base_rate, self.planned, self.budget = base_rate, epochs, budget_seconds
+        self.started = None
+
+    def on_train_begin(self, logs=None):
+        self.started = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        progress = min(epoch / max(self.planned, 1), 1.0)
+        self.model.optimizer.learning_rate.assign(self.base_rate * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
+        elapsed = time.monotonic() - self.started
+        if self.budget:
+            self.planned = min(self.planned, max(epoch + 1, int(self.budget / (elapsed / (epoch + 1)))))
+        if epoch + 1 >= self.planned:
+            self.model.stop_training = True
+
+
+def build(architecture, classes, learning_rate):
+    model = build_model(architecture, classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def train(model, train_set, val_set, epochs, batch_size, seed, budget_minutes, learning_rate):
+    """Fit with augmentation, budgeted cosine schedule and early stopping on validation accuracy."""
+    callbacks = [
+        BudgetedCosine(learning_rate, epochs, budget_minutes * 60 if budget_minutes else None),
+        keras.callbacks.EarlyStopping("val_accuracy", patience=PATIENCE, restore_best_weights=True),
+    ]
+    started = time.monotonic()
+    history = model.fit(
+        make_dataset(*train_set, batch_size, seed, training=True),
+        validation_data=make_dataset(*val_set, 512, seed, training=False),
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=1 if os.isatty(1) else 2,
+    )
+    return history.history, time.monotonic() - started
+
+
+def evaluate_parts(model, kind, test_parts):
+    """Per-source test metrics, plus the predictions of all sources for the confusion matrix."""
+    labels = LABELS[kind]
+    metrics, all_true, all_pred = {}, [], []
+    for part in test_parts:
+        images = part.images.astype(np.float32)[..., None] / 255.0
+        probabilities = model.predict(images, batch_size=512, verbose=0)
+        true = np.array([labels.index(c) for c in part.labels])
+        metrics[part.source] = evaluation.summary(true, probabilities, labels)
+        all_true.append(true)
+        all_pred.append(probabilities.argmax(axis=1))
+    return metrics, np.concatenate(all_true), np.concatenate(all_pred)
+
+
+def hardware():
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_cores": os.cpu_count(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tensorflow": tf.__version__,
+    }
+
+
+def export(model, out_dir, kind, args, parts, history, seconds, metrics, true, pred):
+    """Write the bundle with curves.png and confusion.png beside model.keras/.tflite/meta.json."""
+    staging = Path(out_dir).parent / f".{Path(out_dir).name}-plots"
+    staging.mkdir(parents=True, exist_ok=True)
+    curves = evaluation.plot_curves(history, staging / "curves.png")
+    confusion = evaluation.plot_confusion(true, pred, LABELS[kind], staging / "confusion.png",
+                                          title=f"{kind}: all test sources")
+    meta = {
+        "name": kind,
+        "version": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"),
+        "labels": LABELS[kind],
+        "architecture": {"name": args["arch"], "parameters": int(model.count_params())},
+        "datasets": datasets.file_records(parts),
+        "metrics": {"test": metrics, "validation_accuracy_best": max(history.get("val_accuracy", [0]))},
+        "training": {
+            "seconds": round(seconds, 1),
+            "epochs_run": len(history.get("loss", [])),
+            "epochs_max": args["epochs"],
+            "batch_size": args["batch_size"],
+            "time_budget_minutes": args["time_budget"],
+            "limit": args["limit"],
+            "dataset": args["dataset"],
+            "augmentation": {"rotation_rad": ROTATION, "scale": SCALE, "shear": SHEAR,
+                             "shift_px": SHIFT, "elastic_px": ELASTIC, "stroke": STROKE},
+            "hardware": hardware(),
+        },
+        "seed": args["seed"],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        return export_bundle(model, out_dir, meta, extra_files=[curves, confusion])
+    finally:
+        for path in (curves, confusion):
+            path.unlink(missing_ok=True)
+        staging.rmdir()
+
+
+def run(kind, dataset="default", arch="vgg", epochs=30, batch_size=128, limit=None, seed=1,
+        out=None, time_budget=None, learning_rate=2e-3, log=print):
+    """The whole `manage.py train`: returns the bundle folder and its meta.json."""
+    keras.utils.set_random_seed(seed)
+    log(f"loading {kind} data ({dataset})...")
+    parts, train_set, val_set = load_data(kind, dataset, limit, seed)
+    log(f"train {len(train_set[1])}, validation {len(val_set[1])}, "
+        f"test {sum(len(p.labels) for p in parts['test'])} samples")
+    model = build(arch, len(LABELS[kind]), learning_rate)
+    log(f"{arch}: {model.count_params():,} parameters")
+    history, seconds = train(model, train_set, val_set, epochs, batch_size, seed, time_budget,
+                             learning_rate)
+    metrics, true, pred = evaluate_parts(model, kind, parts["test"])
+    for source, summary in metrics.items():
+        log(f"test {source}: " + json.dumps({k: v for k, v in summary.items() if k != "per_class"}))
+    args = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "limit": limit,
+            "dataset": dataset, "seed": seed, "time_budget": time_budget}
+    out_dir = export(model, out, kind, args, parts, history, seconds, metrics, true, pred)
+    return out_dir
