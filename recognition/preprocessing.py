@@ -43,8 +43,9 @@ def decode_image(data, max_pixels=25_000_000):
 
     The pixel count is checked from the header before anything is decoded, so a
     decompression bomb is refused without allocating it. Animated images give their first
-    frame, EXIF orientation is applied, and transparency is composited onto white so that
-    a transparent canvas holding only strokes reads as ink on paper.
+    frame, EXIF orientation is applied, and transparency is composited onto a backdrop that
+    contrasts with the strokes, so that a transparent canvas holding only strokes reads as ink
+    on paper whatever colour they were drawn in.
     """
     if not data:
         raise PreprocessingError("empty image")
@@ -81,15 +82,26 @@ def _flatten(image):
     )
     if has_alpha:
         rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        backdrop = (0, 0, 0, 255) if _light_strokes_on_transparency(rgba) else (255, 255, 255, 255)
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, backdrop), rgba).convert("RGB")
     return image.convert("RGB")
+
+
+def _light_strokes_on_transparency(rgba):
+    """True for a mostly transparent image whose visible pixels are light (white chalk on a
+    transparent canvas): those need a dark backdrop, or they vanish on white."""
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    coverage = float(alpha.mean())
+    if coverage == 0.0 or coverage >= 0.5:
+        return False
+    luminance = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
+    return float((luminance * alpha).sum()) / float(alpha.sum()) > 0.5
 
 
 def ink_map(image):
     """PIL image -> float ink map in [0, 1] (1 = ink), whatever the polarity and lighting.
 
-    The background is estimated with a large median filter so that shadows and uneven
+    The background is estimated with a large morphological closing so that shadows and uneven
     lighting in photos cancel out; polarity follows from the border (the paper or canvas
     surrounds the character); Otsu's threshold on the contrast separates ink from paper.
     """
@@ -97,8 +109,10 @@ def ink_map(image):
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) < 0.5:
         gray = 1.0 - gray  # light ink on a dark canvas
-    small = _downscale_for_background(gray)
-    background = ndimage.median_filter(small, size=max(3, min(small.shape) // 4 | 1))
+    small = ndimage.median_filter(_downscale_for_background(gray), size=3)  # drop bright specks
+    # A closing (max then min) lifts every stroke narrower than a quarter of the image back to
+    # the paper's level; a median of that size would take thick strokes for background.
+    background = ndimage.grey_closing(small, size=max(3, min(small.shape) // 4 | 1))
     background = np.asarray(
         Image.fromarray(background).resize(gray.shape[::-1], Image.Resampling.BILINEAR)
     )

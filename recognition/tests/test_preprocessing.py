@@ -1,0 +1,166 @@
+"""The one preprocessing pipeline on known inputs and on the ways real images differ."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from recognition.preprocessing import (
+    BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
+    normalize, preprocess_bytes, stroke_width, to_png,
+)
+from recognition.tests.images import ONE, SEVEN, draw_strokes, encode, seven_png
+
+
+def similarity(a, b):
+    """Cosine similarity of two normalised images, blurred so that a one-pixel shift of a thin
+    stroke still counts as the same drawing (1.0 = identical)."""
+    a, b = (ndimage.gaussian_filter(image.astype(np.float64), 1.0).ravel() for image in (a, b))
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return preprocess_bytes(seven_png())
+
+
+def ink_rows_and_cols(image28):
+    mask = image28 > 0.1
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_output_follows_the_mnist_convention(reference):
+    assert reference.shape == (SIZE, SIZE) and reference.dtype == np.float32
+    assert reference.min() == 0.0 and reference.max() == 1.0
+    assert reference[0].max() == 0.0 and reference[:, 0].max() == 0.0  # background, not ink
+    assert max(ink_rows_and_cols(reference)) == BOX
+    cy, cx = (np.indices(reference.shape) * reference).sum(axis=(1, 2)) / reference.sum()
+    assert abs(cy - SIZE / 2) <= 1 and abs(cx - SIZE / 2) <= 1
+
+
+def test_a_vertical_bar_fills_the_box_height_and_stays_thin():
+    image28 = preprocess_bytes(seven_png(points=ONE))
+    height, width = ink_rows_and_cols(image28)
+    assert height == BOX
+    assert width <= 5  # the stroke clamp keeps it pen-thin, not stretched to the box
+    cy, cx = (np.indices(image28.shape) * image28).sum(axis=(1, 2)) / image28.sum()
+    assert abs(cx - SIZE / 2) <= 1
+
+
+def test_mnist_digits_come_back_nearly_unchanged(settings):
+    with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
+        digits = mnist["x_test"][:50] / 255.0
+    scores = [similarity(normalize(digit), digit) for digit in digits]
+    assert np.median(scores) > 0.85
+
+
+def test_polarity_light_ink_on_dark_canvas_reads_like_dark_on_light(reference):
+    inverted = preprocess_bytes(encode(draw_strokes(ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))))
+    assert similarity(inverted, reference) > 0.99
+
+
+@pytest.mark.parametrize("ink", [(0, 0, 0, 255), (255, 255, 255, 255), (30, 60, 200, 255)])
+def test_transparent_canvas_with_only_strokes(ink, reference):
+    transparent = preprocess_bytes(encode(draw_strokes(ink=ink, paper=(0, 0, 0, 0))))
+    assert similarity(transparent, reference) > 0.99
+
+
+def test_exif_orientation_is_applied(reference):
+    sideways = draw_strokes().convert("RGB").transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    upright = preprocess_bytes(encode(sideways, "JPEG", exif=exif.tobytes(), quality=95))
+    assert similarity(upright, reference) > 0.97
+    ignoring_exif = preprocess_bytes(encode(sideways, "JPEG", quality=95))
+    assert similarity(ignoring_exif, reference) < 0.8
+
+
+@pytest.mark.parametrize("convert, fmt", [
+    (lambda im: im.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+    (lambda im: im.convert("RGB").convert("CMYK"), "JPEG"),
+    (lambda im: Image.fromarray(np.asarray(im.convert("L"), dtype=np.uint16) * 257), "PNG"),
+    (lambda im: im.convert("LA"), "PNG"),
+    (lambda im: im.convert("1"), "BMP"),
+    (lambda im: im.convert("RGB"), "WEBP"),
+    (lambda im: im.convert("RGB"), "GIF"),
+], ids=["palette", "cmyk-jpeg", "16-bit", "gray-alpha", "1-bit-bmp", "webp", "gif"])
+def test_every_mode_and_format_reads_the_same(convert, fmt, reference):
+    image = convert(draw_strokes())
+    if fmt != "GIF":
+        assert image.mode in {"P", "CMYK", "I;16", "I", "LA", "1", "RGB"}
+    assert similarity(preprocess_bytes(encode(image, fmt)), reference) > 0.97
+
+
+def test_animated_gif_gives_its_first_frame(reference):
+    first = draw_strokes().convert("RGB")
+    second = draw_strokes(points=ONE).convert("RGB")
+    data = encode(first, "GIF", save_all=True, append_images=[second], duration=100)
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert similarity(preprocess_bytes(data), reference) > 0.97
+
+
+def test_specks_are_ignored(reference):
+    image = draw_strokes()
+    rng = np.random.default_rng(0)
+    pixels = image.load()
+    for x, y in rng.integers(0, 280, size=(40, 2)):
+        pixels[int(x), int(y)] = (0, 0, 0, 255)
+    assert similarity(preprocess_bytes(encode(image)), reference) > 0.97
+
+
+def test_uneven_lighting_in_a_photo(reference):
+    shade = np.linspace(250, 110, 280)[None, :].repeat(280, axis=0)  # a shadow across the page
+    ink = np.asarray(draw_strokes().convert("L"), dtype=np.float64) < 128
+    rng = np.random.default_rng(1)
+    photo = np.where(ink, shade * 0.35, shade) + rng.normal(0, 4, shade.shape)
+    image = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8), "L")
+    assert similarity(preprocess_bytes(encode(image, "JPEG", quality=85)), reference) > 0.95
+
+
+@pytest.mark.parametrize("width", [4, 10, 40])
+def test_stroke_thickness_does_not_matter(width, reference):
+    image28 = preprocess_bytes(seven_png(width=width))
+    assert similarity(image28, reference) > 0.85
+    assert MIN_STROKE * 0.8 <= stroke_width(image28 > 0.5) <= MAX_STROKE * 1.2
+
+
+@pytest.mark.parametrize("size, scale", [(64, 1.0), (1000, 1.0), (600, 0.25)])
+def test_canvas_size_and_drawing_size_do_not_matter(size, scale, reference):
+    image = draw_strokes(size=size, scale=scale, width=max(2, round(size * scale * 0.045)),
+                         offset=(size * 0.1, size * 0.3) if scale < 1 else (0, 0))
+    assert similarity(preprocess_bytes(encode(image)), reference) > 0.95
+
+
+@pytest.mark.parametrize("image", [
+    Image.new("RGB", (280, 280), "white"),
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+    Image.new("RGB", (280, 280), "black"),
+    Image.fromarray(np.random.default_rng(2).normal(200, 3, (280, 280)).clip(0, 255).astype(np.uint8)),
+], ids=["white", "transparent", "black", "faint-noise"])
+def test_nothing_drawn_is_refused(image):
+    with pytest.raises(NothingDrawn):
+        preprocess_bytes(encode(image))
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image", encode(draw_strokes())[:300]],
+                         ids=["empty", "text", "truncated"])
+def test_unreadable_bytes_are_refused(data):
+    with pytest.raises(PreprocessingError):
+        preprocess_bytes(data)
+
+
+def test_pixel_limit_is_checked_before_decoding():
+    with pytest.raises(PreprocessingError, match="too large"):
+        decode_image(seven_png(size=400), max_pixels=300 * 300)
+
+
+def test_to_png_round_trips(reference):
+    back = np.asarray(Image.open(io.BytesIO(to_png(reference))), dtype=np.float32) / 255
+    assert back.shape == (SIZE, SIZE) and np.abs(back - reference).max() <= 0.5 / 255 + 1e-6
+
+
+def test_ink_map_marks_ink_as_one():
+    ink = ink_map(decode_image(seven_png()))
+    assert ink.shape == (280, 280) and ink.max() == 1.0 and ink[0, 0] == 0.0
