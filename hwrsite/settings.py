@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hwrsite.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,8 +67,12 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent writers wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Concurrent writers wait for the lock instead of failing at once: IMMEDIATE takes the write
+    # lock at BEGIN, so a transaction that read first cannot fail with "database is locked" when
+    # it later writes; WAL lets readers proceed alongside the writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -109,6 +114,8 @@ HWR_BUNDLED_MODELS_DIR = BASE_DIR / "ml" / "artifacts"
 HWR_MODELS_DIR = env.path("HWR_MODELS_DIR", default=BASE_DIR / "var" / "models")
 HWR_DATASETS_DIR = env.path("HWR_DATASETS_DIR", default=BASE_DIR.parent / "shared" / "datasets")
 HWR_SAMPLE_RETENTION_DAYS = env.int("HWR_SAMPLE_RETENTION_DAYS", default=30)
+# How often a web worker re-reads which model version is active (hot reload).
+HWR_REGISTRY_CHECK_SECONDS = env.float("HWR_REGISTRY_CHECK_SECONDS", default=5.0)
 
 # Google Sheets mirror of the feedback (manage.py sync_sheets).
 GOOGLE_SERVICE_ACCOUNT_FILE = env("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
@@ -116,6 +123,13 @@ GOOGLE_SERVICE_ACCOUNT_JSON = env("GOOGLE_SERVICE_ACCOUNT_JSON", default="")
 HWR_SHEET_KEY = env("HWR_SHEET_KEY", default="")
 HWR_SHEET_NAME = env("HWR_SHEET_NAME", default="")
 HWR_SITE_URL = env("HWR_SITE_URL", default="http://127.0.0.1:8000")
+# Base URL that replaces https://sheets.googleapis.com and https://www.googleapis.com (tests
+# point it at a local fake); empty = Google's real endpoints.
+HWR_SHEETS_API_URL = env("HWR_SHEETS_API_URL", default="")
+HWR_SHEETS_BATCH_SIZE = env.int("HWR_SHEETS_BATCH_SIZE", default=200)
+# 429/5xx/connection errors: this many retries, waiting BACKOFF, 2*BACKOFF, ... seconds.
+HWR_SHEETS_MAX_RETRIES = env.int("HWR_SHEETS_MAX_RETRIES", default=5)
+HWR_SHEETS_BACKOFF_SECONDS = env.float("HWR_SHEETS_BACKOFF_SECONDS", default=2.0)
 
 # Production hardening: on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

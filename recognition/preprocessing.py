@@ -64,8 +64,10 @@ def decode_image(data, max_pixels=25_000_000):
         return _flatten(image)
     except PreprocessingError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            EOFError, IndexError, TypeError, ZeroDivisionError) as error:
+    except Image.DecompressionBombError as error:
+        raise PreprocessingError(f"image too large: {error}") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError,
+            TypeError, ZeroDivisionError) as error:
         raise PreprocessingError(f"not a readable image ({error.__class__.__name__})") from error
 
 

@@ -1,0 +1,78 @@
+"""Shared fixtures: tiny model bundles trained in the test session, and the real bundled ones.
+
+The tiny bundles let tests exercise the whole serving path before (or without) the real models;
+they are trained for a few steps on MNIST images passed through `normalize`, exported with
+`export_bundle`, and cached between runs keyed by the code that shapes them.
+"""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+
+from recognition.kinds import KINDS, LABELS
+
+ROOT = Path(__file__).resolve().parent
+TINY_SAMPLES = 400
+
+
+def _tiny_bundle_key():
+    digest = hashlib.sha256()
+    for path in (__file__, ROOT / "recognition/preprocessing.py", ROOT / "ml/bundle.py"):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _train_tiny_bundles(out_dir):
+    import keras
+
+    from ml.bundle import export_bundle
+    from recognition.preprocessing import normalize
+
+    with np.load(Path(django_settings.HWR_DATASETS_DIR) / "mnist" / "mnist.npz") as mnist:
+        raw, digits = mnist["x_train"][:TINY_SAMPLES], mnist["y_train"][:TINY_SAMPLES]
+    images = np.stack([normalize(image / 255.0) for image in raw])[..., None]
+    keras.utils.set_random_seed(0)
+    for kind in KINDS:
+        # Letters have no MNIST data: the digit images stand in for the first ten classes,
+        # which is enough to exercise a 52-class bundle end to end.
+        model = keras.Sequential([
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(len(LABELS[kind]), activation="softmax"),
+        ])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(images, digits, epochs=3, batch_size=32, verbose=0)
+        meta = {"name": f"tiny-{kind}", "version": "test-1", "labels": LABELS[kind]}
+        export_bundle(model, out_dir / kind, meta)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundles_dir(request):
+    """A folder with a tiny bundle per kind (trained once, then reused from pytest's cache)."""
+    out_dir = Path(request.config.cache.mkdir(f"tiny-bundles-{_tiny_bundle_key()}"))
+    if not all((out_dir / kind / "meta.json").is_file() for kind in KINDS):
+        _train_tiny_bundles(out_dir)
+    return out_dir
+
+
+@pytest.fixture
+def tiny_models(settings, tiny_bundles_dir, tmp_path):
+    """Serve the tiny bundles, and keep uploaded sample images in a temporary media folder."""
+    settings.HWR_BUNDLED_MODELS_DIR = tiny_bundles_dir
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tiny_bundles_dir
+
+
+@pytest.fixture
+def real_models(settings, tmp_path):
+    """Serve the bundled models from ml/artifacts; skip when they have not been trained yet."""
+    bundled = ROOT / "ml" / "artifacts"
+    missing = [kind for kind in KINDS if not (bundled / kind / "model.tflite").is_file()]
+    if missing:
+        pytest.skip(f"bundled models not trained yet: {', '.join(missing)}")
+    settings.HWR_BUNDLED_MODELS_DIR = bundled
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return bundled

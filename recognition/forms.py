@@ -1,0 +1,74 @@
+"""Request bodies of the recognition routes: a drawing as JSON, or an uploaded image file.
+
+Both readers return (image bytes, kind) and turn every malformed body into a RecognitionError,
+so the page routes and the API refuse bad input with the same messages.
+"""
+from django import forms
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
+from pydantic import BaseModel, Field, ValidationError
+
+from recognition.kinds import KINDS
+from recognition.services import RecognitionError, check_size, decode_data_url
+
+KIND_SCHEMA = {"enum": list(KINDS), "default": "digit"}
+
+
+class DrawingIn(BaseModel):
+    """A drawing as the canvas page sends it."""
+
+    image: str = Field(description="the image as a data URL: data:image/png;base64,...")
+    kind: str = Field("digit", json_schema_extra=KIND_SCHEMA)
+
+
+class UploadForm(forms.Form):
+    """An image file as the upload page (or an API client) sends it, multipart-encoded."""
+
+    image = forms.FileField()
+    kind = forms.CharField(required=False)
+
+
+UPLOAD_SCHEMA = {
+    "type": "object",
+    "required": ["image"],
+    "properties": {
+        "image": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP, BMP or GIF"},
+        "kind": {"type": "string", **KIND_SCHEMA},
+    },
+}
+
+
+def read_drawing(request):
+    body = _read(lambda: request.body)
+    try:
+        drawing = DrawingIn.model_validate_json(body)
+    except ValidationError as error:
+        raise RecognitionError(f"invalid JSON body: {_describe(error)}") from error
+    return decode_data_url(drawing.image), drawing.kind
+
+
+def read_upload(request):
+    form = _read(lambda: UploadForm(request.POST, request.FILES))
+    if not form.is_valid():
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        raise RecognitionError(f"invalid upload: {problems}")
+    upload = form.cleaned_data["image"]
+    check_size(upload.size)
+    return upload.read(), form.cleaned_data["kind"] or "digit"
+
+
+def _read(parse):
+    """Run Django's body parsing, turning its own refusals into JSON-friendly errors."""
+    try:
+        return parse()
+    except RequestDataTooBig as error:
+        raise RecognitionError("request body is too large", status=413) from error
+    except (SuspiciousOperation, MultiPartParserError) as error:
+        raise RecognitionError(f"malformed request body: {error}") from error
+
+
+def _describe(error):
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
+        for problem in error.errors()
+    )

@@ -1,0 +1,89 @@
+"""LiteRT inference on model bundles: the web's only way to run a model (no TensorFlow here).
+
+`get_recognizer(kind)` is the one place where a kind is resolved to a model bundle, so that a
+registry of retrained models can replace the bundled folder lookup without touching callers.
+"""
+import threading
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from django.conf import settings
+
+from ml.bundle import BundleError, read_meta
+from recognition.preprocessing import INPUT_CONTRACT
+
+
+class ModelUnavailable(RuntimeError):
+    """No usable model bundle for a kind (not trained yet, or not matching the contract)."""
+
+
+class Recognizer:
+    """One model bundle: its labels and metadata, and one LiteRT interpreter per thread.
+
+    An interpreter is not thread-safe, so each thread gets its own; they all share the same
+    model bytes, so extra threads cost only their tensor arena.
+    """
+
+    def __init__(self, bundle_dir):
+        self.bundle_dir = Path(bundle_dir)
+        self.meta = read_meta(self.bundle_dir)
+        self.labels = list(self.meta["labels"])
+        self.name = self.meta["name"]
+        self.version = str(self.meta["version"])
+        self.outputs_logits = self.meta.get("output") == "logits"
+        self._model_content = (self.bundle_dir / "model.tflite").read_bytes()
+        self._local = threading.local()
+        self._thread_interpreter()  # fail at load, not at the first request, if it does not fit
+
+    def _thread_interpreter(self):
+        state = getattr(self._local, "state", None)
+        if state is None:
+            interpreter = Interpreter(model_content=self._model_content, num_threads=1)
+            interpreter.allocate_tensors()
+            (input_detail,) = interpreter.get_input_details()
+            output_detail = interpreter.get_output_details()[0]
+            input_shape = [int(n) for n in input_detail["shape"]]
+            if input_shape != INPUT_CONTRACT["shape"] or input_detail["dtype"] != np.float32:
+                raise BundleError(
+                    f"{self.bundle_dir}: model input {input_shape} {input_detail['dtype']} "
+                    f"does not match the contract {INPUT_CONTRACT['shape']} float32"
+                )
+            if int(output_detail["shape"][-1]) != len(self.labels):
+                raise BundleError(
+                    f"{self.bundle_dir}: model has {output_detail['shape'][-1]} outputs "
+                    f"for {len(self.labels)} labels"
+                )
+            state = (interpreter, input_detail["index"], output_detail["index"])
+            self._local.state = state
+        return state
+
+    def probabilities(self, image28):
+        """28x28 float32 image (the preprocessing output) -> probability per label."""
+        interpreter, input_index, output_index = self._thread_interpreter()
+        interpreter.set_tensor(input_index, image28.reshape(INPUT_CONTRACT["shape"]))
+        interpreter.invoke()
+        scores = interpreter.get_tensor(output_index)[0].astype(np.float64)
+        if self.outputs_logits:
+            scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
+
+_recognizers = {}
+_recognizers_lock = threading.Lock()
+
+
+def get_recognizer(kind):
+    """The recognizer serving `kind`, loaded once per process and bundle folder."""
+    bundle_dir = Path(settings.HWR_BUNDLED_MODELS_DIR) / kind
+    recognizer = _recognizers.get(bundle_dir)
+    if recognizer is None:
+        with _recognizers_lock:
+            recognizer = _recognizers.get(bundle_dir)
+            if recognizer is None:
+                try:
+                    recognizer = Recognizer(bundle_dir)
+                except BundleError as error:
+                    raise ModelUnavailable(f"no model available for '{kind}': {error}") from error
+                _recognizers[bundle_dir] = recognizer
+    return recognizer

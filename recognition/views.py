@@ -1,0 +1,54 @@
+"""Pages and the form/canvas endpoints; the work is done by recognition.services."""
+from functools import wraps
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from feedback.models import Sample
+from recognition import forms
+from recognition.kinds import KINDS, LABELS
+from recognition.services import RecognitionError, recognize
+
+
+def json_post(view):
+    """POST-only JSON endpoint: the view returns a dict, refusals become {"error": ...}."""
+
+    @wraps(view)
+    def wrapper(request):
+        if request.method != "POST":
+            return JsonResponse({"error": "use POST"}, status=405, headers={"Allow": "POST"})
+        try:
+            return JsonResponse(view(request))
+        except RecognitionError as error:
+            return JsonResponse({"error": str(error)}, status=error.status)
+
+    return wrapper
+
+
+def _page(request, template):
+    labels = {kind: "".join(LABELS[kind]) for kind in KINDS}
+    return render(request, template, {"kinds": KINDS, "labels": labels})
+
+
+def home(request):
+    return _page(request, "recognition/home.html")
+
+
+def draw(request):
+    return _page(request, "recognition/draw.html")
+
+
+def upload_page(request):
+    return _page(request, "recognition/upload.html")
+
+
+@json_post
+def submit(request):
+    image, kind = forms.read_drawing(request)
+    return recognize(image, kind, Sample.Source.CANVAS)
+
+
+@json_post
+def upload(request):
+    image, kind = forms.read_upload(request)
+    return recognize(image, kind, Sample.Source.UPLOAD)
