@@ -296,9 +296,12 @@ def raw_mnist(root=None):
     )
 
 
-def raw_emnist(split_name, root=None):
-    train_x, train_y, train_files = read_emnist(split_name, "train", root)
+def raw_emnist(split_name, root=None, test_only=False):
     test_x, test_y, test_files = read_emnist(split_name, "test", root)
+    if test_only:
+        train_x, train_y, train_files = test_x[:0], test_y[:0], []
+    else:
+        train_x, train_y, train_files = read_emnist(split_name, "train", root)
     cut = len(train_x) * (100 - VALIDATION_PERCENT) // 100  # no writer ids in EMNIST's files
     return RawSource(
         f"emnist-{split_name}",
@@ -408,19 +411,18 @@ def raw_source(name):
 
 
 def pipeline_key(raw):
-    """Cache key: source file hashes, preprocessing code and loader version."""
+    """Cache key: source file hashes, the preprocessing code and LOADER_VERSION."""
     digest = hashlib.sha256(f"{raw.name}:{LOADER_VERSION}".encode())
     digest.update(Path(preprocessing.__file__).read_bytes())
-    digest.update(Path(__file__).read_bytes())
     for path in raw.files:
         digest.update(sha256_of(path).encode())
     return digest.hexdigest()[:20]
 
 
-def load_part(raw, split, kind, limit=None, seed=0):
-    """Normalised samples of one split whose labels belong to `kind`, cached when complete."""
+def load_part(raw, split, label_set, limit=None, seed=0):
+    """Normalised samples of one split whose labels are in `label_set`, cached when complete."""
     labels = raw.labels[split]
-    wanted = np.flatnonzero(np.isin(labels, LABELS[kind]))
+    wanted = np.flatnonzero(np.isin(labels, list(label_set)))
     if limit is not None and limit < len(wanted):
         wanted = np.sort(np.random.default_rng(seed).choice(wanted, limit, replace=False))
         images = normalise_all(raw.normaliser, [raw.items[split][i] for i in wanted])
@@ -447,13 +449,29 @@ def load_parts(kind, dataset="default", splits=("train", "val", "test"), limit=N
     for name in sources_for(kind, dataset):
         raw = raw_source(name)
         for split in splits:
-            part = load_part(raw, split, kind, limit, seed)
+            part = load_part(raw, split, LABELS[kind], limit, seed)
             if len(part.labels):
                 parts[split].append(part)
     for split, found in parts.items():
         if not found:
             raise DatasetError(f"{dataset}: no {split} samples with {kind} labels")
     return parts
+
+
+def load_test_set(name, label_set, limit=None, seed=0):
+    """`evaluate --dataset`: '<source>-test' (mnist-test, unipen-test, emnist-byclass-test...)."""
+    source = name.removesuffix("-test")
+    if not name.endswith("-test") or not (source in SOURCES or source.startswith("emnist-")):
+        raise DatasetError(
+            f"unknown test set {name!r}: use {', '.join(f'{s}-test' for s in SOURCES)} "
+            f"or emnist-<split>-test ({', '.join(EMNIST_SPLITS)})"
+        )
+    raw = (raw_emnist(source.removeprefix("emnist-"), test_only=True)
+           if source.startswith("emnist-") else raw_source(source))
+    part = load_part(raw, "test", label_set, limit, seed)
+    if not len(part.labels):
+        raise DatasetError(f"{name}: no samples with this model's labels")
+    return part
 
 
 def file_records(parts):
