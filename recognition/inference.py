@@ -3,6 +3,7 @@
 `get_recognizer(kind)` is the one place where a kind is resolved to a model bundle, so that a
 registry of retrained models can replace the bundled folder lookup without touching callers.
 """
+import logging
 import threading
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class Recognizer:
         return scores / scores.sum()
 
 
+logger = logging.getLogger(__name__)
 _recognizers = {}
 _recognizers_lock = threading.Lock()
 
@@ -84,6 +86,7 @@ def get_recognizer(kind):
                 try:
                     recognizer = Recognizer(bundle_dir)
                 except BundleError as error:
-                    raise ModelUnavailable(f"no model available for '{kind}': {error}") from error
+                    logger.error("cannot serve kind %r: %s", kind, error)
+                    raise ModelUnavailable(f"no model available for '{kind}'") from error
                 _recognizers[bundle_dir] = recognizer
     return recognizer

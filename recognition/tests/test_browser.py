@@ -1,0 +1,134 @@
+"""The canvas page in Debian's Chromium: draw with the mouse, predict, correct the answer."""
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from feedback.models import Sample
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# A "7": the bar, then the diagonal, as fractions of the canvas.
+SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM checks below run beside Playwright's loop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def draw(page, strokes, steps=12):
+    """Drag the mouse along each stroke's polyline over the canvas."""
+    box = page.locator("#canvas").bounding_box()
+    at = lambda point: (box["x"] + point[0] * box["width"], box["y"] + point[1] * box["height"])  # noqa: E731
+    for stroke in strokes:
+        page.mouse.move(*at(stroke[0]))
+        page.mouse.down()
+        for start, end in zip(stroke, stroke[1:]):
+            for step in range(1, steps + 1):
+                t = step / steps
+                page.mouse.move(*at((start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)))
+        page.mouse.up()
+
+
+def test_draw_a_seven_predict_and_correct_it(page, live_server, real_models):
+    page.goto(f"{live_server.url}/draw/")
+    page.locator("#live").uncheck()  # this test drives Predict itself
+    draw(page, SEVEN)
+    assert len(page.evaluate("window.hwrDrawing.strokes")) == 1
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#result-label")).to_have_text("7")
+    expect(page.locator("#result-bars li")).to_have_count(5)
+    assert page.locator("#result-seen").get_attribute("src").startswith("data:image/png;base64,")
+    shot(page, "draw-1-predicted-seven")
+
+    sample = Sample.objects.get()
+    assert (sample.source, sample.kind, sample.predicted_label) == ("canvas", "digit", "7")
+
+    page.get_by_role("button", name="No").click()
+    expect(page.locator("#feedback-valid")).to_have_text("0 1 2 3 4 5 6 7 8 9")
+    page.locator("#feedback-label").fill("1")
+    page.get_by_role("button", name="Send correction").click()
+    expect(page.locator("#feedback-status")).to_contain_text("Saved")
+    shot(page, "draw-2-corrected")
+    sample.refresh_from_db()
+    assert (sample.feedback.is_correct, sample.feedback.correct_label) == (False, "1")
+
+
+def test_live_prediction_undo_and_clear(page, live_server, tiny_models):
+    page.goto(f"{live_server.url}/draw/")
+    page.get_by_label("What will you write?").select_option("letter")
+    draw(page, SEVEN)
+    expect(page.locator("#result")).to_be_visible()  # live: no click needed
+    expect(page.locator("#result-case")).to_be_visible()
+    draw(page, [[(0.3, 0.5), (0.7, 0.5)]])
+    assert len(page.evaluate("window.hwrDrawing.strokes")) == 2
+    page.get_by_role("button", name="Undo").click()
+    points = page.evaluate("window.hwrDrawing.strokes[0]")
+    assert len(points) > 10 and all({"x", "y", "t"} <= set(point) for point in points)
+    assert points[-1]["t"] >= points[0]["t"]
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("#result")).to_be_hidden()
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#error")).to_have_text("Draw a character first.")
+
+
+def test_server_errors_are_shown(page, live_server, settings, tmp_path):
+    settings.HWR_BUNDLED_MODELS_DIR = tmp_path  # no models: the server really answers 503
+    page.goto(f"{live_server.url}/draw/")
+    draw(page, SEVEN)
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#error")).to_contain_text("no model available for 'digit'")
+    shot(page, "draw-error-shown")
+
+
+def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_models, tmp_path):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/draw/")
+    box = page.locator("#canvas").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375 and box["width"] >= 250
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    focused = set()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        focused.add(page.evaluate("document.activeElement.id"))
+    assert {"kind", "canvas", "predict", "undo", "clear", "live"} <= focused
+    shot(page, "phone-draw")
+
+    from recognition.tests.images import seven_png
+
+    image = tmp_path / "seven.png"
+    image.write_bytes(seven_png())
+    page.goto(f"{live_server.url}/upload/")
+    page.locator("#image").set_input_files(str(image))
+    expect(page.locator("#preview")).to_be_visible()
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#result-bars li")).to_have_count(5)
+    expect(page.get_by_role("button", name="Yes")).to_be_visible()
+    shot(page, "phone-upload")
+    context.close()
