@@ -1,6 +1,7 @@
 """Samples (every prediction the app made) and the feedback people give on them."""
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -33,3 +34,103 @@ class Sample(models.Model):
 
     def __str__(self):
         return f"{self.kind} sample {self.id} -> {self.predicted_label}"
+
+
+def validate_correction(sample, is_correct, correct_label):
+    """Check a yes/no answer against the sample's own prediction and label set.
+
+    Returns the label to store ("" when the prediction was right); raises ValidationError with
+    a message meant for the person who gave the answer.
+    """
+    label = correct_label or ""
+    if is_correct:
+        if label and label != sample.predicted_label:
+            raise ValidationError(
+                f"is_correct is true but correct_label {label!r} differs from the prediction "
+                f"{sample.predicted_label!r}"
+            )
+        return ""
+    if not label:
+        raise ValidationError("is_correct is false: correct_label is required")
+    if not is_valid_label(sample.kind, label):
+        raise ValidationError(f"{label!r} is not a valid {sample.kind} label")
+    if label == sample.predicted_label:
+        raise ValidationError(f"is_correct is false but correct_label equals the prediction {label!r}")
+    return label
+
+
+class Feedback(models.Model):
+    """What a person said about one sample: the latest answer, and where review stands."""
+
+    class Status(models.TextChoices):
+        NEW = "new"
+        VERIFIED = "verified"
+        REJECTED = "rejected"
+
+    sample = models.OneToOneField(
+        Sample, on_delete=models.CASCADE, primary_key=True, related_name="feedback"
+    )
+    is_correct = models.BooleanField()
+    correct_label = models.CharField(
+        max_length=1, blank=True, help_text="the right character when the prediction was wrong"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
+    reviewer_notes = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="when this version reached the sheet"
+    )
+    sheet_row_key = models.CharField(
+        max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
+    )
+
+    class Meta:
+        ordering = ["-updated"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self):
+        return f"feedback on {self.sample_id}: {'right' if self.is_correct else self.correct_label}"
+
+    @property
+    def label(self):
+        """The true character according to this feedback."""
+        return self.sample.predicted_label if self.is_correct else self.correct_label
+
+    def clean(self):
+        self.correct_label = validate_correction(self.sample, self.is_correct, self.correct_label)
+
+
+class FeedbackSubmission(models.Model):
+    """Audit trail: every answer received, kept even when a later one replaces it."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page"
+        API = "api"
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="submissions")
+    is_correct = models.BooleanField()
+    correct_label = models.CharField(max_length=1, blank=True)
+    channel = models.CharField(max_length=4, choices=Channel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_hash = models.CharField(
+        max_length=64, help_text="salted hash of the client's address and user agent, never the IP"
+    )
+    submitted = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted"]
+
+    def __str__(self):
+        return f"submission on {self.feedback_id} at {self.submitted:%Y-%m-%d %H:%M}"
+
+
+class FeedbackSummary(Feedback):
+    """Admin entry for the summary page (counts, accuracy, confusions); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "summary"
+        verbose_name_plural = "summary"

@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns = []
+from . import views
+
+app_name = "feedback"
+urlpatterns = [
+    path("feedback", views.submit_feedback, name="submit"),
+]

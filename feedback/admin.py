@@ -1,0 +1,217 @@
+"""Review of feedback in the Django admin: list, filters, review actions, dataset export, summary."""
+import base64
+
+from django.contrib import admin, messages
+from django.db.models import F, Q
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from . import services
+from .models import Feedback, FeedbackSubmission, FeedbackSummary, Sample
+
+
+def normalized_thumbnail(sample):
+    data = base64.b64encode(bytes(sample.normalized_png)).decode("ascii")
+    return format_html(
+        '<img src="data:image/png;base64,{}" width="28" height="28" alt="normalised" '
+        'style="image-rendering: pixelated; background: #000">',
+        data,
+    )
+
+
+def original_thumbnail(sample):
+    if not sample.image:
+        return "-"
+    return format_html('<img src="{}" height="40" alt="original">', sample.image.url)
+
+
+class SyncedFilter(admin.SimpleListFilter):
+    title = "synced to Sheets"
+    parameter_name = "synced"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "synced"), ("no", "pending")]
+
+    def queryset(self, request, queryset):
+        pending = Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at"))
+        if self.value() == "yes":
+            return queryset.exclude(pending)
+        if self.value() == "no":
+            return queryset.filter(pending)
+        return queryset
+
+
+class ConfidenceFilter(admin.SimpleListFilter):
+    title = "confidence"
+    parameter_name = "confidence"
+    BANDS = {"low": (0, 0.5), "medium": (0.5, 0.9), "high": (0.9, 1.01)}
+
+    def lookups(self, request, model_admin):
+        return [("low", "below 50%"), ("medium", "50% to 90%"), ("high", "90% and above")]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.BANDS:
+            low, high = self.BANDS[self.value()]
+            return queryset.filter(sample__confidence__gte=low, sample__confidence__lt=high)
+        return queryset
+
+
+class SubmissionInline(admin.TabularInline):
+    model = FeedbackSubmission
+    extra = 0
+    can_delete = False
+    fields = ["submitted", "channel", "is_correct", "correct_label", "user", "client_hash"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = [
+        "sample_id", "original", "normalised", "predicted", "corrected", "is_correct", "confidence",
+        "kind", "source", "model_version", "status", "synced", "updated",
+    ]
+    list_select_related = ["sample"]
+    list_filter = [
+        "status", "is_correct", "sample__kind", "sample__source", "sample__model_version",
+        ConfidenceFilter, SyncedFilter, "sample__predicted_label", "correct_label",
+    ]
+    search_fields = ["sample__predicted_label", "correct_label"]
+    search_help_text = "A single character finds that exact label, predicted or corrected (case matters)."
+    date_hierarchy = "updated"
+    actions = ["verify", "reject", "export_dataset", "resync"]
+    fields = [
+        "sample_link", "original", "normalised", "predicted", "confidence", "is_correct",
+        "correct_label", "status", "reviewer_notes", "created", "updated", "synced_at", "sheet_row_key",
+    ]
+    readonly_fields = [
+        "sample_link", "original", "normalised", "predicted", "confidence", "created", "updated",
+        "synced_at", "sheet_row_key",
+    ]
+    inlines = [SubmissionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Labels are single, case-sensitive characters: "a" must not find "A".
+        if len(search_term) == 1:
+            return queryset.filter(Q(sample__predicted_label=search_term) | Q(correct_label=search_term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="original")
+    def original(self, feedback):
+        return original_thumbnail(feedback.sample)
+
+    @admin.display(description="normalised")
+    def normalised(self, feedback):
+        return normalized_thumbnail(feedback.sample)
+
+    @admin.display(description="predicted", ordering="sample__predicted_label")
+    def predicted(self, feedback):
+        return feedback.sample.predicted_label
+
+    @admin.display(description="corrected", ordering="correct_label")
+    def corrected(self, feedback):
+        return feedback.correct_label or "-"
+
+    @admin.display(ordering="sample__confidence")
+    def confidence(self, feedback):
+        return f"{feedback.sample.confidence:.1%}"
+
+    @admin.display(ordering="sample__kind")
+    def kind(self, feedback):
+        return feedback.sample.kind
+
+    @admin.display(ordering="sample__source")
+    def source(self, feedback):
+        return feedback.sample.source
+
+    @admin.display(description="model version", ordering="sample__model_version")
+    def model_version(self, feedback):
+        return f"{feedback.sample.model_name} {feedback.sample.model_version}"
+
+    @admin.display(boolean=True)
+    def synced(self, feedback):
+        return feedback.synced_at is not None and feedback.synced_at >= feedback.updated
+
+    @admin.display(description="sample")
+    def sample_link(self, feedback):
+        url = reverse("admin:feedback_sample_change", args=[feedback.pk])
+        return format_html('<a href="{}">{}</a>', url, feedback.pk)
+
+    @admin.action(description="Mark selected feedback as verified", permissions=["change"])
+    def verify(self, request, queryset):
+        count = services.set_status(queryset, Feedback.Status.VERIFIED)
+        self.message_user(request, f"{count} feedback verified.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected feedback as rejected", permissions=["change"])
+    def reject(self, request, queryset):
+        count = services.set_status(queryset, Feedback.Status.REJECTED)
+        self.message_user(request, f"{count} feedback rejected.", messages.SUCCESS)
+
+    @admin.action(description="Export selected as a dataset (zip: MNIST-layout npz + PNGs)")
+    def export_dataset(self, request, queryset):
+        archive, count = services.export_dataset(queryset)
+        response = HttpResponse(archive, content_type="application/zip")
+        name = f"hwr-feedback-{timezone.now():%Y%m%d-%H%M%S}-{count}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description="Re-sync selected to Google Sheets (next sync_sheets run)", permissions=["change"])
+    def resync(self, request, queryset):
+        count = services.mark_for_resync(queryset)
+        self.message_user(request, f"{count} rows will be sent again by the next sync_sheets run.")
+
+
+@admin.register(FeedbackSummary)
+class FeedbackSummaryAdmin(admin.ModelAdmin):
+    """The admin index entry "Summary": statistics instead of a list."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Feedback summary",
+            "opts": self.model._meta,
+            "summary": services.summary(),
+        }
+        return TemplateResponse(request, "admin/feedback/summary.html", context)
+
+
+@admin.register(Sample)
+class SampleAdmin(admin.ModelAdmin):
+    """Every prediction, with or without feedback (read-only: it is the server's record)."""
+
+    list_display = ["id", "original", "normalised", "kind", "source", "predicted_label", "confidence",
+                    "model_version", "created"]
+    list_filter = ["kind", "source", "model_version", ("feedback", admin.EmptyFieldListFilter)]
+    date_hierarchy = "created"
+    readonly_fields = ["original", "normalised"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="original")
+    def original(self, sample):
+        return original_thumbnail(sample)
+
+    @admin.display(description="normalised")
+    def normalised(self, sample):
+        return normalized_thumbnail(sample)

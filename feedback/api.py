@@ -1,0 +1,26 @@
+"""/api/v1/samples/<id>/feedback: the JSON API route for feedback (no CSRF, for API clients)."""
+from ninja import Router, Status
+
+from .models import FeedbackSubmission
+from .schemas import ErrorOut, FeedbackIn, FeedbackSavedOut
+from .views import submit_from_request
+
+router = Router(tags=["feedback"])
+
+
+@router.post(
+    "/samples/{sample_id}/feedback",
+    response={200: FeedbackSavedOut, 201: FeedbackSavedOut, 400: ErrorOut, 404: ErrorOut, 415: ErrorOut},
+    # The body is parsed by parse_feedback (to answer {"error": ...} like the page route), so
+    # its schema is declared here for the OpenAPI document.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": FeedbackIn.model_json_schema()}},
+        }
+    },
+    summary="Tell us whether a prediction was right",
+)
+def submit_feedback(request, sample_id: str):
+    """201 on the first answer for a sample, 200 when a later one replaces it."""
+    return Status(*submit_from_request(request, FeedbackSubmission.Channel.API, sample_id))

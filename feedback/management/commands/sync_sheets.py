@@ -1,0 +1,60 @@
+"""manage.py sync_sheets: mirror feedback to the Google Sheet, or pull reviewers' edits back."""
+import gspread
+import requests
+from django.core.management.base import BaseCommand, CommandError
+
+from feedback import sheets
+from recognition.kinds import KINDS
+
+
+class Command(BaseCommand):
+    help = (
+        "Send feedback that is new or changed since the last run to the Google Sheet (one "
+        "worksheet per kind), or with --pull apply the label/status edits made in the sheet."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+        parser.add_argument("--kind", choices=KINDS, help="only this kind's worksheet")
+        parser.add_argument("--limit", type=int, help="send at most this many rows")
+        parser.add_argument("--pull", action="store_true", help="apply reviewers' edits from the sheet")
+
+    def handle(self, *, dry_run, kind, limit, pull, **options):
+        kinds = [kind] if kind else list(KINDS)
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1")
+        try:
+            spreadsheet = None if dry_run and not pull else sheets.open_spreadsheet()
+            if pull:
+                result = sheets.pull(spreadsheet, kinds, dry_run=dry_run)
+            else:
+                result = sheets.push(spreadsheet, kinds, limit=limit, dry_run=dry_run)
+        except sheets.SheetsConfigError as error:
+            raise CommandError(f"Google Sheets is not configured: {error}") from None
+        except (gspread.exceptions.APIError, requests.RequestException) as error:
+            raise CommandError(f"Google Sheets API failed: {error}") from None
+        self.report(result, dry_run)
+
+    def report(self, result, dry_run):
+        for title in sheets.WORKSHEETS.values():
+            if result.appended[title] or result.updated[title]:
+                self.stdout.write(
+                    f"{title}: {result.appended[title]} appended, {result.updated[title]} updated in place"
+                )
+            if result.pulled[title]:
+                verb = "would be applied" if dry_run else "applied"
+                self.stdout.write(f"{title}: {result.pulled[title]} reviewer edits {verb}")
+        for refusal in result.refused:
+            self.stderr.write(f"refused: {refusal}")
+        unsent = sum(result.unsent.values())
+        if dry_run and unsent:
+            for title, count in result.unsent.items():
+                self.stdout.write(f"{title}: {count} rows would be sent")
+        if result.error:
+            sent = sum(result.appended.values()) + sum(result.updated.values())
+            raise CommandError(
+                f"stopped by the Sheets API ({result.error}); {sent} rows synced, {unsent} not synced "
+                "(they stay pending and the next run sends them)"
+            )
+        if not any((result.appended, result.updated, result.pulled, result.unsent, result.refused)):
+            self.stdout.write("nothing to sync")

@@ -1,0 +1,218 @@
+"""Business logic of feedback: taking answers, review, retention, datasets and statistics.
+
+Views, admin actions and commands call these functions and stay thin. The Google Sheets mirror
+lives in `feedback.sheets`.
+"""
+import csv
+import io
+import logging
+import zipfile
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from PIL import Image
+
+from recognition.kinds import LABELS
+
+from .models import Feedback, FeedbackSubmission, Sample, validate_correction
+
+logger = logging.getLogger(__name__)
+
+
+class FeedbackError(Exception):
+    """An answer that cannot be stored; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message, status=400, **extra):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+
+def client_hash(request):
+    """Salted hash of the client's address and user agent: groups submissions, reveals no IP."""
+    identity = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')}"
+    return salted_hmac("feedback.client", identity, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
+    """Store one answer on a sample: creates or updates its Feedback and appends to the trail.
+
+    The sample row is locked so that concurrent answers on one sample serialise; the prediction
+    is read from the row, whatever the client sent. Returns (feedback, created).
+    """
+    sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+    if sample is None:
+        raise FeedbackError(f"unknown sample {sample_id}", status=404)
+    try:
+        label = validate_correction(sample, is_correct, correct_label)
+    except ValidationError as error:
+        raise FeedbackError(error.messages[0], valid_labels=LABELS[sample.kind]) from error
+    feedback = Feedback.objects.filter(sample=sample).first()
+    created = feedback is None
+    if created:
+        feedback = Feedback.objects.create(sample=sample, is_correct=is_correct, correct_label=label)
+    elif (feedback.is_correct, feedback.correct_label) != (is_correct, label):
+        # A changed answer needs reviewing again.
+        feedback.is_correct, feedback.correct_label = is_correct, label
+        feedback.status = Feedback.Status.NEW
+        feedback.save()
+    user = request.user if request.user.is_authenticated else None
+    FeedbackSubmission.objects.create(
+        feedback=feedback,
+        is_correct=is_correct,
+        correct_label=label,
+        channel=channel,
+        user=user,
+        client_hash=client_hash(request),
+    )
+    return feedback, created
+
+
+def feedback_as_dict(feedback):
+    """The JSON shape of a feedback in API and page answers."""
+    sample = feedback.sample
+    return {
+        "sample_id": str(sample.pk),
+        "kind": sample.kind,
+        "predicted_label": sample.predicted_label,
+        "confidence": sample.confidence,
+        "model_version": sample.model_version,
+        "is_correct": feedback.is_correct,
+        "correct_label": feedback.correct_label or None,
+        "label": feedback.label,
+        "status": feedback.status,
+        "updated": feedback.updated.isoformat(),
+    }
+
+
+def set_status(queryset, status):
+    """Reviewer decision on many feedbacks; `updated` moves so the sheet gets the change."""
+    return queryset.update(status=status, updated=timezone.now())
+
+
+def mark_for_resync(queryset):
+    """Make the next sync_sheets run send these rows again."""
+    return queryset.update(synced_at=None)
+
+
+def expired_samples(now=None):
+    """Samples nobody gave feedback on, older than HWR_SAMPLE_RETENTION_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.HWR_SAMPLE_RETENTION_DAYS)
+    return Sample.objects.filter(feedback__isnull=True, created__lt=cutoff)
+
+
+def purge_samples(queryset, chunk_size=500):
+    """Delete samples and, once each chunk's deletion is committed, their image files."""
+    deleted = 0
+    while chunk := list(queryset.order_by("pk").values_list("pk", "image")[:chunk_size]):
+        pks = [pk for pk, _ in chunk]
+        with transaction.atomic():
+            Sample.objects.filter(pk__in=pks).delete()
+            storage = Sample._meta.get_field("image").storage
+            names = [name for _, name in chunk if name]
+            transaction.on_commit(lambda names=names: _delete_files(storage, names))
+        deleted += len(pks)
+    return deleted
+
+
+def _delete_files(storage, names):
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
+
+
+def normalized_array(sample):
+    """The 28x28 image the model saw, as uint8 (ink high, MNIST convention)."""
+    with Image.open(io.BytesIO(bytes(sample.normalized_png))) as image:
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+# Class indices in the dataset: the `any` label set, i.e. EMNIST ByClass order.
+DATASET_CLASSES = LABELS["any"]
+
+
+def export_dataset(queryset):
+    """Zip of the given feedback as training data; rejected feedback is left out.
+
+    Holds `dataset.npz` in MNIST layout (`x_train` uint8 N x 28 x 28, `y_train` uint8 class
+    indices into `classes`, the EMNIST ByClass order), `labels.csv` and the PNGs under
+    `images/`. Returns (zip bytes, number of examples).
+    """
+    rows = list(
+        queryset.exclude(status=Feedback.Status.REJECTED).select_related("sample").order_by("created")
+    )
+    images = np.zeros((len(rows), 28, 28), dtype=np.uint8)
+    classes = np.zeros(len(rows), dtype=np.uint8)
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["file", "label", "class", "kind", "predicted", "model_version", "sample_id"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, feedback in enumerate(rows):
+            sample = feedback.sample
+            images[index] = normalized_array(sample)
+            classes[index] = DATASET_CLASSES.index(feedback.label)
+            name = f"images/{index:06d}.png"
+            archive.writestr(name, bytes(sample.normalized_png))
+            writer.writerow(
+                [name, feedback.label, classes[index], sample.kind, sample.predicted_label,
+                 sample.model_version, sample.pk]
+            )
+        npz = io.BytesIO()
+        np.savez_compressed(npz, x_train=images, y_train=classes, classes=np.array(DATASET_CLASSES))
+        archive.writestr("dataset.npz", npz.getvalue())
+        archive.writestr("labels.csv", table.getvalue())
+    return buffer.getvalue(), len(rows)
+
+
+def summary(confusions=20):
+    """Counts per kind and status, accuracy as users saw it per model version, top confusions."""
+    per_kind = (
+        Feedback.objects.values("sample__kind")
+        .annotate(
+            total=Count("pk"),
+            **{status: Count("pk", filter=Q(status=status)) for status in Feedback.Status.values},
+        )
+        .order_by("sample__kind")
+    )
+    per_version = (
+        Feedback.objects.values("sample__kind", "sample__model_name", "sample__model_version")
+        .annotate(total=Count("pk"), right=Count("pk", filter=Q(is_correct=True)))
+        .order_by("sample__kind", "sample__model_version")
+    )
+    top_confusions = (
+        Feedback.objects.filter(is_correct=False)
+        .exclude(status=Feedback.Status.REJECTED)
+        .values("sample__kind", "sample__predicted_label", "correct_label")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "sample__kind", "sample__predicted_label", "correct_label")[:confusions]
+    )
+    return {
+        "statuses": Feedback.Status.values,
+        "per_kind": [
+            {"kind": row["sample__kind"], "total": row["total"],
+             "counts": [row[status] for status in Feedback.Status.values]}
+            for row in per_kind
+        ],
+        "per_version": [
+            {"kind": row["sample__kind"], "model": row["sample__model_name"],
+             "version": row["sample__model_version"], "total": row["total"], "right": row["right"],
+             "accuracy": round(100 * row["right"] / row["total"], 1)}
+            for row in per_version
+        ],
+        "confusions": [
+            {"kind": row["sample__kind"], "predicted": row["sample__predicted_label"],
+             "correct": row["correct_label"], "count": row["count"]}
+            for row in top_confusions
+        ],
+    }

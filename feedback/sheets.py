@@ -1,0 +1,327 @@
+"""Mirror of the feedback in a Google Sheet, for people who review in spreadsheets.
+
+The database is the source of truth: `push` sends feedback that is new or changed since its last
+sync, in batches, and marks each batch synced only once the API accepted it. Rows are found by
+sample id before every batch, so a batch the API applied without us recording it (a crash, a
+timeout, a 500 after the write) is rewritten in place instead of appended twice. `pull` brings
+the label and status columns that reviewers edited back into the database.
+"""
+import base64
+import io
+import json
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gspread
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2.service_account import Credentials
+from gspread.utils import ValueInputOption, rowcol_to_a1
+from PIL import Image
+
+from .models import Feedback, validate_correction
+
+logger = logging.getLogger(__name__)
+
+WORKSHEETS = {"digit": "Digit", "letter": "Character", "any": "Any"}
+HEADER = [
+    "sample id", "created", "kind", "predicted", "confidence", "is_correct", "correct label",
+    "status", "model version", "normalised image (base64 PNG)", "admin",
+]
+LABEL_COLUMN = HEADER.index("correct label")
+STATUS_COLUMN = HEADER.index("status")
+LAST_COLUMN = rowcol_to_a1(1, len(HEADER))[:-1]
+GOOGLE_API_HOSTS = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
+
+
+class SheetsConfigError(Exception):
+    """Missing or unusable Sheets configuration; the message says what to set."""
+
+
+class _RedirectToAPIURL(requests.adapters.HTTPAdapter):
+    """Sends the requests meant for one Google API host to HWR_SHEETS_API_URL instead."""
+
+    def __init__(self, prefix, base_url):
+        super().__init__()
+        self.prefix, self.base_url = prefix, base_url
+
+    def send(self, request, **kwargs):
+        request.url = self.base_url + request.url[len(self.prefix):]
+        return super().send(request, **kwargs)
+
+
+def _service_account_info():
+    """(where the key came from, the key as a dict), from the JSON setting or the key file."""
+    if settings.GOOGLE_SERVICE_ACCOUNT_JSON:
+        source, content = "GOOGLE_SERVICE_ACCOUNT_JSON", settings.GOOGLE_SERVICE_ACCOUNT_JSON
+    elif settings.GOOGLE_SERVICE_ACCOUNT_FILE:
+        source = f"GOOGLE_SERVICE_ACCOUNT_FILE ({settings.GOOGLE_SERVICE_ACCOUNT_FILE})"
+        try:
+            content = Path(settings.GOOGLE_SERVICE_ACCOUNT_FILE).read_text(encoding="utf-8")
+        except OSError as error:
+            raise SheetsConfigError(f"cannot read {source}: {error.strerror}") from None
+    else:
+        raise SheetsConfigError(
+            "no service account: set GOOGLE_SERVICE_ACCOUNT_FILE (path to the key file) or "
+            "GOOGLE_SERVICE_ACCOUNT_JSON (its content)"
+        )
+    try:
+        return source, json.loads(content)
+    except ValueError as error:
+        raise SheetsConfigError(f"{source} is not JSON: {error}") from None
+
+
+def open_spreadsheet():
+    """The target spreadsheet, through the real gspread client and service-account auth."""
+    if not (settings.HWR_SHEET_KEY or settings.HWR_SHEET_NAME):
+        raise SheetsConfigError("no spreadsheet: set HWR_SHEET_KEY (or HWR_SHEET_NAME)")
+    source, info = _service_account_info()
+    try:
+        credentials = Credentials.from_service_account_info(info, scopes=gspread.auth.DEFAULT_SCOPES)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SheetsConfigError(f"{source} is not a service account key: {error}") from None
+    session = AuthorizedSession(credentials)
+    if settings.HWR_SHEETS_API_URL:
+        base_url = settings.HWR_SHEETS_API_URL.rstrip("/") + "/"
+        for host in GOOGLE_API_HOSTS:
+            session.mount(host, _RedirectToAPIURL(host, base_url))
+    client = gspread.Client(auth=None, session=session)
+    client.set_timeout((10, 120))
+    try:
+        if settings.HWR_SHEET_KEY:
+            return with_backoff(lambda: client.open_by_key(settings.HWR_SHEET_KEY))
+        return with_backoff(lambda: client.open(settings.HWR_SHEET_NAME))
+    except gspread.SpreadsheetNotFound:
+        target = settings.HWR_SHEET_KEY or settings.HWR_SHEET_NAME
+        raise SheetsConfigError(
+            f"spreadsheet {target!r} not found, or not shared with {info.get('client_email')}"
+        ) from None
+
+
+def _is_transient(error):
+    if isinstance(error, gspread.exceptions.APIError):
+        status = error.response.status_code
+        return status == 429 or status >= 500
+    return isinstance(error, (requests.ConnectionError, requests.Timeout))
+
+
+def with_backoff(action):
+    """Run `action`, retrying 429, 5xx and connection failures with bounded exponential backoff.
+
+    gspread's BackOffHTTPClient is not used: it retries without bound and would replay a
+    non-idempotent append; here each retried action re-reads what it needs first.
+    """
+    for attempt in range(settings.HWR_SHEETS_MAX_RETRIES + 1):
+        try:
+            return action()
+        except (gspread.exceptions.APIError, requests.RequestException) as error:
+            if attempt == settings.HWR_SHEETS_MAX_RETRIES or not _is_transient(error):
+                raise
+            delay = settings.HWR_SHEETS_BACKOFF_SECONDS * 2**attempt
+            logger.warning("Sheets API: %s; retrying in %.1f s", error, delay)
+            time.sleep(delay)
+
+
+def image_cell(png):
+    """The normalised image as base64 PNG, re-encoded small (a 28x28 one is under 2 kB)."""
+    with Image.open(io.BytesIO(bytes(png))) as image:
+        image = image.convert("L")
+        image.thumbnail((28, 28))
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def sheet_row(feedback):
+    sample = feedback.sample
+    admin_path = reverse("admin:feedback_feedback_change", args=[sample.pk])
+    return [
+        str(sample.pk),
+        sample.created.isoformat(timespec="seconds"),
+        sample.kind,
+        sample.predicted_label,
+        round(sample.confidence, 4),
+        feedback.is_correct,
+        feedback.label,
+        feedback.status,
+        sample.model_version,
+        image_cell(sample.normalized_png),
+        settings.HWR_SITE_URL.rstrip("/") + admin_path,
+    ]
+
+
+def pending_feedback(kind=None):
+    """Feedback never synced, or changed since it was."""
+    queryset = Feedback.objects.filter(Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at")))
+    if kind:
+        queryset = queryset.filter(sample__kind=kind)
+    return queryset.order_by("updated", "pk")
+
+
+@dataclass
+class SyncResult:
+    """What one run did, per worksheet title; `error` is why it stopped early, if it did."""
+
+    appended: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unsent: Counter = field(default_factory=Counter)
+    pulled: Counter = field(default_factory=Counter)
+    refused: list = field(default_factory=list)
+    error: Exception | None = None
+
+
+def worksheet_for(spreadsheet, kind, create=True):
+    """The kind's worksheet; created when absent (its header comes with the first append)."""
+    title = WORKSHEETS[kind]
+
+    def find_or_add():
+        for worksheet in spreadsheet.worksheets():
+            if worksheet.title == title:
+                return worksheet
+        if create:
+            return spreadsheet.add_worksheet(title, rows=1, cols=len(HEADER))
+        return None
+
+    # Listing first makes a retried add (one that the API applied but did not confirm) harmless.
+    return with_backoff(find_or_add)
+
+
+def _write_batch(worksheet, feedbacks):
+    """Update rows already in the sheet, append the others (one call); returns row keys."""
+    ids = worksheet.col_values(1)
+    row_of = {}
+    for number, value in enumerate(ids, start=1):
+        row_of.setdefault(value, number)
+    updates, appends = [], []
+    for feedback in feedbacks:
+        number = row_of.get(str(feedback.pk))
+        if number:
+            updates.append({"range": f"A{number}:{LAST_COLUMN}{number}", "values": [sheet_row(feedback)]})
+        else:
+            appends.append(feedback)
+    if updates:
+        worksheet.batch_update(updates, value_input_option=ValueInputOption.raw)
+    keys = {feedback.pk: f"{worksheet.title}!{row_of[str(feedback.pk)]}" for feedback in feedbacks
+            if str(feedback.pk) in row_of}
+    if appends:
+        header = [] if ids else [HEADER]
+        answer = worksheet.append_rows(
+            header + [sheet_row(feedback) for feedback in appends],
+            value_input_option=ValueInputOption.raw,
+            table_range="A1",
+        )
+        first_row = int(re.search(r"![A-Z]+(\d+)", answer["updates"]["updatedRange"]).group(1))
+        first_row += len(header)
+        keys.update(
+            {feedback.pk: f"{worksheet.title}!{first_row + offset}" for offset, feedback in enumerate(appends)}
+        )
+    return len(updates), len(appends), keys
+
+
+def _mark_synced(feedbacks, keys):
+    """Record success; a feedback changed meanwhile keeps its pending state and goes next run."""
+    now = timezone.now()
+    with transaction.atomic():
+        for feedback in feedbacks:
+            Feedback.objects.filter(pk=feedback.pk, updated=feedback.updated).update(
+                synced_at=now, sheet_row_key=keys[feedback.pk]
+            )
+
+
+def push(spreadsheet, kinds, limit=None, dry_run=False):
+    """Send pending feedback of `kinds`, `limit` rows at most; stops at the first lasting error."""
+    result = SyncResult()
+    remaining = limit
+    for kind in kinds:
+        title = WORKSHEETS[kind]
+        pks = list(pending_feedback(kind).values_list("pk", flat=True)[:remaining])
+        if remaining is not None:
+            remaining -= len(pks)
+        if dry_run or result.error:
+            result.unsent[title] += len(pks)
+            continue
+        if not pks:
+            continue
+        try:
+            worksheet = worksheet_for(spreadsheet, kind)
+        except (gspread.exceptions.APIError, requests.RequestException) as error:
+            result.error = error
+            result.unsent[title] += len(pks)
+            continue
+        for start in range(0, len(pks), settings.HWR_SHEETS_BATCH_SIZE):
+            batch_pks = pks[start:start + settings.HWR_SHEETS_BATCH_SIZE]
+            batch = list(Feedback.objects.filter(pk__in=batch_pks).select_related("sample"))
+            try:
+                updated, appended, keys = with_backoff(lambda: _write_batch(worksheet, batch))
+            except (gspread.exceptions.APIError, requests.RequestException) as error:
+                result.error = error
+                result.unsent[title] += len(pks) - start
+                break
+            _mark_synced(batch, keys)
+            result.updated[title] += updated
+            result.appended[title] += appended
+    return result
+
+
+def pull(spreadsheet, kinds, dry_run=False):
+    """Apply the reviewers' label/status edits, validated like the feedback endpoint.
+
+    An edit to feedback that changed in the database since its last sync is refused: the
+    database wins, and the next push rewrites that row.
+    """
+    result = SyncResult()
+    for kind in kinds:
+        worksheet = worksheet_for(spreadsheet, kind, create=False)
+        if worksheet is None:
+            continue
+        rows = with_backoff(worksheet.get_all_values)[1:]
+        sample_ids = [_as_uuid(row[0]) for row in rows]
+        feedbacks = Feedback.objects.select_related("sample").in_bulk(filter(None, sample_ids))
+        for number, (sample_id, row) in enumerate(zip(sample_ids, rows), start=2):
+            row = row + [""] * (len(HEADER) - len(row))
+            reason = _apply_review(feedbacks.get(sample_id), kind, row, dry_run)
+            if reason == "applied":
+                result.pulled[worksheet.title] += 1
+            elif reason:
+                result.refused.append(f"{worksheet.title} row {number}: {reason}")
+    return result
+
+
+def _apply_review(feedback, kind, row, dry_run):
+    """Apply one sheet row; returns "applied", None (nothing to do) or why it was refused."""
+    label, status = row[LABEL_COLUMN].strip(), row[STATUS_COLUMN].strip()
+    if feedback is None or feedback.sample.kind != kind:
+        return f"no {kind} feedback with sample id {row[0]!r}"
+    if (label, status) == (feedback.label, feedback.status):
+        return None
+    if feedback.synced_at is None or feedback.updated > feedback.synced_at:
+        return "changed in the database since the last sync; the database version is kept"
+    if status not in Feedback.Status.values:
+        return f"status {status!r} is not one of {', '.join(Feedback.Status.values)}"
+    is_correct = label == feedback.sample.predicted_label
+    try:
+        correct_label = validate_correction(feedback.sample, is_correct, label)
+    except ValidationError as error:
+        return error.messages[0]
+    if not dry_run:
+        feedback.is_correct, feedback.correct_label, feedback.status = is_correct, correct_label, status
+        feedback.save()
+    return "applied"
+
+
+def _as_uuid(value):
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
