@@ -31,6 +31,7 @@ from gspread.utils import ValueInputOption, rowcol_to_a1
 from PIL import Image
 
 from .models import Feedback, validate_correction
+from .services import mark_for_resync
 
 logger = logging.getLogger(__name__)
 
@@ -277,8 +278,8 @@ def push(spreadsheet, kinds, limit=None, dry_run=False):
 def pull(spreadsheet, kinds, dry_run=False):
     """Apply the reviewers' label/status edits, validated like the feedback endpoint.
 
-    An edit to feedback that changed in the database since its last sync is refused: the
-    database wins, and the next push rewrites that row.
+    Refused edits (invalid, or on feedback that changed in the database since its last sync)
+    are reported, and the next push rewrites those rows with the database's values.
     """
     result = SyncResult()
     for kind in kinds:
@@ -288,6 +289,7 @@ def pull(spreadsheet, kinds, dry_run=False):
         rows = with_backoff(worksheet.get_all_values)[1:]
         sample_ids = [_as_uuid(row[0]) for row in rows]
         feedbacks = Feedback.objects.select_related("sample").in_bulk(filter(None, sample_ids))
+        refused = []
         for number, (sample_id, row) in enumerate(zip(sample_ids, rows), start=2):
             row = row + [""] * (len(HEADER) - len(row))
             reason = _apply_review(feedbacks.get(sample_id), kind, row, dry_run)
@@ -295,6 +297,10 @@ def pull(spreadsheet, kinds, dry_run=False):
                 result.pulled[worksheet.title] += 1
             elif reason:
                 result.refused.append(f"{worksheet.title} row {number}: {reason}")
+                refused.append(sample_id)
+        if not dry_run:
+            # The next push puts the database's values back over the refused edits.
+            mark_for_resync(Feedback.objects.filter(pk__in=filter(None, refused)))
     return result
 
 

@@ -34,7 +34,7 @@ class FakeSheets:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.fake = self
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -45,7 +45,8 @@ class FakeSheets:
         self.server.server_close()
 
     def inject(self, method, path_pattern, fault):
-        """Queue a fault ("429", "500", "500-after-write", "crash-after-write") for one request."""
+        """Queue a fault for the next matching request: "429" or "500" instead of serving it,
+        "500-after-write", "crash-after-write", or "pass" (serve it; lets a later one match)."""
         self.faults.append((method, re.compile(path_pattern), fault))
 
     def restart(self):
