@@ -9,6 +9,7 @@
   const live = document.getElementById("live");
   const LINE_WIDTH = 0.045;   // of the canvas side: the same look at any size
   const LIVE_DELAY_MS = 350;
+  const SEND_SIDE = 280;      // a fixed size keeps requests small on high-density screens
   const strokes = [];
   let current = null;
   let startTime = null;
@@ -26,34 +27,45 @@
   }
 
   function redraw() {
-    const side = canvas.width;
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, side, side);
-    context.strokeStyle = context.fillStyle = "#000";
-    context.lineWidth = LINE_WIDTH * side;
-    context.lineCap = context.lineJoin = "round";
-    for (const stroke of strokes) drawStroke(stroke, side);
+    paint(context, canvas.width);
+  }
+
+  function paint(target, side) {
+    target.fillStyle = "#fff";
+    target.fillRect(0, 0, side, side);
+    target.strokeStyle = target.fillStyle = "#000";
+    target.lineWidth = LINE_WIDTH * side;
+    target.lineCap = target.lineJoin = "round";
+    for (const stroke of strokes) drawStroke(target, stroke, side);
+  }
+
+  /* The image sent to the server: always SEND_SIDE pixels square, whatever the screen. */
+  function exportPNG() {
+    const out = document.createElement("canvas");
+    out.width = out.height = SEND_SIDE;
+    paint(out.getContext("2d"), SEND_SIDE);
+    return out.toDataURL("image/png");
   }
 
   /* Quadratic curves through the midpoints between samples: smooth without lag. */
-  function drawStroke(points, side) {
+  function drawStroke(target, points, side) {
     const at = (p) => [p.x * side, p.y * side];
     if (points.length === 1) {
       const [x, y] = at(points[0]);
-      context.beginPath();
-      context.arc(x, y, context.lineWidth / 2, 0, 2 * Math.PI);
-      context.fill();
+      target.beginPath();
+      target.arc(x, y, target.lineWidth / 2, 0, 2 * Math.PI);
+      target.fill();
       return;
     }
-    context.beginPath();
-    context.moveTo(...at(points[0]));
+    target.beginPath();
+    target.moveTo(...at(points[0]));
     for (let i = 1; i < points.length - 1; i++) {
       const [x, y] = at(points[i]);
       const [nx, ny] = at(points[i + 1]);
-      context.quadraticCurveTo(x, y, (x + nx) / 2, (y + ny) / 2);
+      target.quadraticCurveTo(x, y, (x + nx) / 2, (y + ny) / 2);
     }
-    context.lineTo(...at(points[points.length - 1]));
-    context.stroke();
+    target.lineTo(...at(points[points.length - 1]));
+    target.stroke();
   }
 
   function pointFrom(event) {
@@ -109,7 +121,7 @@
     inFlight = new AbortController();
     try {
       const result = await hwr.postJSON("/submit",
-        { image: canvas.toDataURL("image/png"), kind: kind.value }, { signal: inFlight.signal });
+        { image: exportPNG(), kind: kind.value }, { signal: inFlight.signal });
       if (number === requestNumber) hwr.showResult(result);
     } catch (error) {
       if (error.name === "AbortError" || number !== requestNumber) return;
