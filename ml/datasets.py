@@ -11,6 +11,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -77,16 +78,20 @@ def require_files(folder, names, what):
     return paths
 
 
-def sha256_of(path, _memo={}):
+def sha256_of(path):
     path = Path(path)
-    key = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-    if key not in _memo:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _memo[key] = digest.hexdigest()
-    return _memo[key]
+    stat = path.stat()
+    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=None)
+def _sha256(path, mtime_ns, size):
+    """Hash once per file version: the key includes its modification time and size."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

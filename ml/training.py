@@ -212,7 +212,7 @@ def export(model, out_dir, kind, args, parts, history, seconds, metrics, true, p
 
 def run(kind, dataset="default", arch="vgg", epochs=30, batch_size=128, limit=None, seed=1,
         out=None, time_budget=None, learning_rate=2e-3, log=print):
-    """The whole `manage.py train`: returns the bundle folder and its meta.json."""
+    """The whole `manage.py train`: load, build, train, evaluate, export; returns the bundle folder."""
     keras.utils.set_random_seed(seed)
     log(f"loading {kind} data ({dataset})...")
     parts, train_set, val_set = load_data(kind, dataset, limit, seed)
@@ -227,5 +227,4 @@ def run(kind, dataset="default", arch="vgg", epochs=30, batch_size=128, limit=No
         log(f"test {source}: " + json.dumps({k: v for k, v in summary.items() if k != "per_class"}))
     args = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "limit": limit,
             "dataset": dataset, "seed": seed, "time_budget": time_budget}
-    out_dir = export(model, out, kind, args, parts, history, seconds, metrics, true, pred)
-    return out_dir
+    return export(model, out, kind, args, parts, history, seconds, metrics, true, pred)
