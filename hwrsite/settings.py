@@ -110,7 +110,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = HWR_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = HWR_MAX_UPLOAD_BYTES
 
 # Models: bundled ones ship in ml/artifacts; retrained ones go to HWR_MODELS_DIR.
-HWR_BUNDLED_MODELS_DIR = BASE_DIR / "ml" / "artifacts"
+HWR_BUNDLED_MODELS_DIR = env.path("HWR_BUNDLED_MODELS_DIR", default=BASE_DIR / "ml" / "artifacts")
 HWR_MODELS_DIR = env.path("HWR_MODELS_DIR", default=BASE_DIR / "var" / "models")
 HWR_DATASETS_DIR = env.path("HWR_DATASETS_DIR", default=BASE_DIR.parent / "shared" / "datasets")
 HWR_SAMPLE_RETENTION_DAYS = env.int("HWR_SAMPLE_RETENTION_DAYS", default=30)

@@ -9,6 +9,8 @@ from recognition import forms
 from recognition.services import recognize
 
 router = Router(tags=["recognition"])
+# Operations that run outside the request transaction (see recognition.services.recognize).
+NON_ATOMIC_URL_NAMES = {"predict"}
 
 
 class LabelProbability(Schema):
@@ -56,6 +58,7 @@ PREDICT_BODY = {
         "to give feedback on."
     ),
     openapi_extra={"requestBody": PREDICT_BODY},
+    url_name="predict",
 )
 def predict(request):
     if request.content_type == "multipart/form-data":

@@ -95,7 +95,12 @@ def case_insensitive_best(labels, probabilities):
 
 
 def recognize(data, kind, source):
-    """The one entry point of every route: predict, store a Sample, return the result JSON."""
+    """The one entry point of every route: predict, store a Sample, return the result JSON.
+
+    The routes run it outside the request transaction: decoding and inference take a few
+    milliseconds of CPU, and holding a database transaction that long would serialise the
+    workers on SQLite. The Sample is one INSERT, atomic by itself.
+    """
     image28, result = predict(data, kind)
     normalized_png = to_png(image28)
     sample = Sample(

@@ -1,6 +1,7 @@
 """Pages and the form/canvas endpoints; the work is done by recognition.services."""
 from functools import wraps
 
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -42,12 +43,14 @@ def upload_page(request):
     return _page(request, "recognition/upload.html")
 
 
+@transaction.non_atomic_requests  # see recognition.services.recognize
 @json_post
 def submit(request):
     image, kind = forms.read_drawing(request)
     return recognize(image, kind, Sample.Source.CANVAS)
 
 
+@transaction.non_atomic_requests
 @json_post
 def upload(request):
     image, kind = forms.read_upload(request)

@@ -96,3 +96,11 @@ def test_api_docs_page_uses_bundled_swagger_ui(client):
     html = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "/api/v1/openapi.json" in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+@pytest.mark.parametrize("url", ["/submit", "/upload", "/api/v1/predict"])
+def test_predict_routes_run_outside_the_request_transaction(url):
+    from django.urls import resolve
+
+    # Inference must not hold the (SQLite: exclusive) request transaction for milliseconds.
+    assert "default" in getattr(resolve(url).func, "_non_atomic_requests", set())

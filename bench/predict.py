@@ -1,0 +1,254 @@
+"""Benchmark of the recognition path (issue 3): service latency, Keras ratio, worker RSS, HTTP.
+
+    .venv/bin/python bench/predict.py [--images 200] [--seconds 20] [--concurrency 4]
+
+1. 280x280 canvas PNGs (MNIST test digits drawn black on white, as the canvas page sends
+   them) through `recognition.services.predict` (decode, normalise, LiteRT) and through
+   `recognize` (the same plus storing the Sample row and image): p50 / p99 per prediction.
+2. The same images through Keras `model.predict` (the original app's way): p50 / p99 and ratio.
+3. gunicorn with 2 workers on 127.0.0.1 (DEBUG off, a scratch SQLite database): RSS of each worker
+   after warm-up requests for all three kinds, then a bounded load client (a fixed number of
+   threads, for a fixed time) posting canvas PNGs to /api/v1/predict: throughput, p50 / p99, errors.
+
+Everything runs on loopback only; the scratch database and media are deleted at the end.
+"""
+import argparse
+import base64
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values, q):
+    return float(np.percentile(np.asarray(values) * 1e3, q))
+
+
+def canvas_pngs(mnist_path, count):
+    """MNIST test digits as the canvas page sends them: 280x280 RGBA PNG, black ink on white."""
+    with np.load(mnist_path) as mnist:
+        digits, labels = mnist["x_test"][:count], mnist["y_test"][:count]
+    pngs = []
+    for digit in digits:
+        ink = Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR)
+        gray = Image.fromarray(255 - np.asarray(ink))
+        buffer = io.BytesIO()
+        Image.merge("RGBA", (gray, gray, gray, Image.new("L", gray.size, 255))).save(buffer, "PNG")
+        pngs.append(buffer.getvalue())
+    return pngs, [str(label) for label in labels]
+
+
+def time_calls(function, items, rounds):
+    durations = []
+    for _ in range(rounds):
+        for item in items:
+            start = time.perf_counter()
+            function(item)
+            durations.append(time.perf_counter() - start)
+    return durations
+
+
+def report(name, durations):
+    print(f"{name:<44} p50 {percentile(durations, 50):8.3f} ms   p99 {percentile(durations, 99):8.3f} ms"
+          f"   (n={len(durations)})")
+
+
+def bench_service(pngs, labels, rounds):
+    from feedback.models import Sample
+    from recognition.inference import get_recognizer
+    from recognition.preprocessing import preprocess_bytes
+    from recognition.services import predict, recognize
+
+    for png in pngs[:20]:
+        predict(png, "digit")
+    correct = sum(predict(png, "digit")[1]["label"] == label for png, label in zip(pngs, labels))
+    print(f"digit accuracy on these {len(pngs)} canvas images: {correct / len(pngs):.1%}")
+    service = time_calls(lambda png: predict(png, "digit"), pngs, rounds)
+    report("service predict (decode+normalise+LiteRT)", service)
+    stored = time_calls(lambda png: recognize(png, "digit", Sample.Source.API), pngs, 1)
+    report("service recognize (+ Sample row and file)", stored)
+    images = [preprocess_bytes(png) for png in pngs]
+    recognizer = get_recognizer("digit")
+    litert = time_calls(recognizer.probabilities, images, rounds)
+    report("LiteRT invoke only", litert)
+    return service, litert, images
+
+
+def bench_keras(pngs, images, bundle_dir):
+    import keras
+
+    from recognition.preprocessing import preprocess_bytes
+
+    model = keras.models.load_model(bundle_dir / "model.keras")
+    model.predict(images[0][None, ..., None], verbose=0)
+    keras_full = time_calls(
+        lambda png: model.predict(preprocess_bytes(png)[None, ..., None], verbose=0), pngs, 1
+    )
+    report("Keras: normalise + model.predict", keras_full)
+    keras_only = time_calls(lambda image: model.predict(image[None, ..., None], verbose=0), images, 1)
+    report("Keras model.predict only", keras_only)
+    return keras_full, keras_only
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post(port, body, timeout=10):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("POST", "/api/v1/predict", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def worker_pids(master_pid):
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def bench_http(pngs, env, seconds, concurrency):
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "hwrsite.wsgi", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start")
+                time.sleep(0.2)
+        bodies = [
+            json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode(),
+                        "kind": "digit"}).encode()
+            for png in pngs
+        ]
+        # Warm-up: every kind several times, so that both workers load all three models.
+        for kind in ("digit", "letter", "any"):
+            warm = json.dumps({"image": json.loads(bodies[0])["image"], "kind": kind}).encode()
+            statuses = {post(port, warm) for _ in range(40)}
+            if statuses != {200}:
+                raise RuntimeError(f"warm-up for {kind} answered {statuses}")
+        for pid in worker_pids(server.pid):
+            print(f"gunicorn worker {pid} RSS after warm-up (3 models): {rss_mib(pid):.1f} MiB")
+
+        latencies, errors, lock = [], [], threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def client(offset):
+            index = offset
+            mine, my_errors = [], []
+            while time.monotonic() < stop_at:
+                start = time.perf_counter()
+                try:
+                    status = post(port, bodies[index % len(bodies)])
+                except OSError as error:
+                    status = repr(error)
+                mine.append(time.perf_counter() - start)
+                if status != 200:
+                    my_errors.append(status)
+                index += concurrency
+            with lock:
+                latencies.extend(mine)
+                errors.extend(my_errors)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        print(f"HTTP /api/v1/predict, gunicorn 2 workers, {concurrency} client threads, {elapsed:.1f} s:")
+        print(f"  {len(latencies) / elapsed:.0f} requests/s, p50 {percentile(latencies, 50):.2f} ms, "
+              f"p99 {percentile(latencies, 99):.2f} ms, errors {len(errors)}"
+              + (f" {sorted(set(map(str, errors)))[:5]}" if errors else ""))
+        for pid in worker_pids(server.pid):
+            print(f"gunicorn worker {pid} RSS after the load: {rss_mib(pid):.1f} MiB")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the images for p50/p99")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the HTTP load")
+    parser.add_argument("--concurrency", type=int, default=4, help="load client threads")
+    parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="hwr-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hwrsite.settings",
+        "DEBUG": "False",
+        "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
+        "MEDIA_ROOT": str(scratch / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        print(f"models: {settings.HWR_BUNDLED_MODELS_DIR}   CPUs: {os.cpu_count()}   "
+              f"load average before: {os.getloadavg()[0]:.2f}")
+        pngs, labels = canvas_pngs(Path(settings.HWR_DATASETS_DIR) / "mnist" / "mnist.npz", args.images)
+        print(f"{len(pngs)} canvas PNGs, 280x280, mean {statistics.mean(map(len, pngs)) / 1024:.1f} KiB")
+        service, litert, images = bench_service(pngs, labels, args.rounds)
+        if not args.skip_keras:
+            keras_full, keras_only = bench_keras(pngs, images, Path(settings.HWR_BUNDLED_MODELS_DIR) / "digit")
+            print(f"ratio Keras/LiteRT, full prediction p50: "
+                  f"{percentile(keras_full, 50) / percentile(service, 50):.0f}x, "
+                  f"model call only p50: {percentile(keras_only, 50) / percentile(litert, 50):.0f}x")
+        if not args.skip_http:
+            bench_http(pngs, env, args.seconds, args.concurrency)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
