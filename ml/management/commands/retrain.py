@@ -1,0 +1,79 @@
+"""manage.py retrain: fine-tune a recognizer on stored feedback, promote it only if it is better."""
+from django.core.management.base import BaseCommand, CommandError
+
+from ml.datasets import DatasetError
+from recognition.kinds import KINDS
+
+
+class Command(BaseCommand):
+    help = ("Fine-tune the active version on verified feedback mixed with base data; the "
+            "candidate is activated only if it passes the gate (see --help).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument("--include-unreviewed", action="store_true",
+                            help="also use corrections not yet reviewed (rejected ones never)")
+        parser.add_argument("--min-samples", type=int, default=20)
+        parser.add_argument("--holdout-percent", type=int, default=25,
+                            help="share of feedback samples held out to judge the candidate")
+        parser.add_argument("--replay-ratio", type=float, default=2.0,
+                            help="base training samples mixed in per feedback sample")
+        parser.add_argument("--epochs", type=int, default=4)
+        parser.add_argument("--max-test-drop", type=float, default=0.2,
+                            help="largest allowed drop on the standard test set, in points")
+        parser.add_argument("--min-holdout-gain", type=float, default=0.0,
+                            help="the candidate must beat the active version on the holdout by this")
+        parser.add_argument("--test-limit", type=int,
+                            help="evaluate on at most this many standard test samples")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--dry-run", action="store_true",
+                            help="train and report, register nothing")
+        parser.add_argument("--force", action="store_true",
+                            help="activate even if the gate refuses (recorded in the notes)")
+
+    def handle(self, *args, **options):
+        from ml import retraining  # TensorFlow only when actually retraining
+
+        for name in ("min_samples", "epochs"):
+            if options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 < options["holdout_percent"] < 100:
+            raise CommandError("--holdout-percent must be between 1 and 99")
+        if options["replay_ratio"] < 0:
+            raise CommandError("--replay-ratio cannot be negative")
+        settings = retraining.Options(
+            include_unreviewed=options["include_unreviewed"],
+            holdout_percent=options["holdout_percent"],
+            replay_ratio=options["replay_ratio"],
+            epochs=options["epochs"],
+            min_samples=options["min_samples"],
+            max_test_drop=options["max_test_drop"],
+            min_holdout_gain=options["min_holdout_gain"] / 100,
+            test_limit=options["test_limit"],
+            seed=options["seed"],
+            dry_run=options["dry_run"],
+            force=options["force"],
+        )
+        try:
+            outcome = retraining.run(options["model"], settings, log=self.stdout.write)
+        except DatasetError as error:
+            raise CommandError(str(error)) from error
+        if outcome.metrics:
+            self.stdout.write(self.report(outcome))
+        style = self.style.SUCCESS if outcome.status in ("promoted", "too-few") else self.style.WARNING
+        self.stdout.write(style(outcome.message))
+
+    @staticmethod
+    def report(outcome):
+        """Old vs new on each evaluation set, as a small table."""
+        lines = [f"{'evaluation set':<18}{'samples':>9}{'active':>10}{'candidate':>11}{'change':>9}"]
+        for name in ("feedback_holdout", "standard_test"):
+            row = outcome.metrics[name]
+            if row["active"] is None:
+                lines.append(f"{name:<18}{row['count']:>9}{'-':>10}{'-':>11}{'-':>9}")
+                continue
+            change = (row["candidate"] - row["active"]) * 100
+            lines.append(f"{name:<18}{row['count']:>9}{row['active']:>10.2%}"
+                         f"{row['candidate']:>11.2%}{change:>+8.2f}p")
+        lines.append(f"took {outcome.metrics['seconds']} s")
+        return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""Retraining from stored feedback: fine-tune the active version, gate it, register it.
+
+One function per step, as in training: load the feedback, split it, fine-tune on it mixed with a
+replay sample of the base training data (so the model does not forget), evaluate the active and
+the candidate version the way the web serves them (LiteRT), gate, then register and activate.
+"""
+import hashlib
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from tqdm import tqdm
+
+from feedback.models import Feedback
+from ml import datasets, evaluation, registry
+from ml.bundle import export_bundle, read_meta
+from ml.models import ModelVersion
+from recognition.kinds import LABELS
+from recognition.preprocessing import PreprocessingError, preprocess_bytes
+
+# The standard test set each model is held to (it must not lose more than `max_test_drop`).
+STANDARD_TEST = {"digit": "mnist-test", "letter": "unipen-test", "any": "unipen-test"}
+
+
+@dataclass
+class Options:
+    include_unreviewed: bool = False
+    holdout_percent: int = 25
+    replay_ratio: float = 2.0
+    epochs: int = 4
+    batch_size: int = 64
+    learning_rate: float = 3e-4
+    min_samples: int = 20
+    max_test_drop: float = 0.2
+    min_holdout_gain: float = 0.0
+    test_limit: int | None = None
+    seed: int = 1
+    dry_run: bool = False
+    force: bool = False
+
+
+@dataclass
+class Outcome:
+    """What `retrain` did, for the command's report (and the tests)."""
+
+    status: str  # "too-few", "promoted", "kept-inactive", "dry-run"
+    message: str
+    version: ModelVersion | None = None
+    metrics: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+
+
+def usable_feedback(kind, include_unreviewed):
+    """Feedback with a trustworthy label: verified (and new, when asked); never rejected."""
+    statuses = [Feedback.Status.VERIFIED]
+    if include_unreviewed:
+        statuses.append(Feedback.Status.NEW)
+    return (Feedback.objects.filter(sample__kind=kind, status__in=statuses)
+            .select_related("sample").order_by("sample__created", "sample_id"))
+
+
+def load_feedback(kind, include_unreviewed, log=print):
+    """Feedback samples re-normalised from their stored original image by today's pipeline."""
+    index = {label: i for i, label in enumerate(LABELS[kind])}
+    images, labels, ids, skipped = [], [], [], 0
+    rows = list(usable_feedback(kind, include_unreviewed))
+    for feedback in tqdm(rows, desc="re-normalising feedback", unit="sample", disable=not rows):
+        try:
+            with feedback.sample.image.open("rb") as handle:
+                images.append(preprocess_bytes(handle.read(), settings.HWR_MAX_IMAGE_PIXELS))
+        except (OSError, PreprocessingError):
+            skipped += 1  # its file is gone or no longer reads as a character
+            continue
+        labels.append(index[feedback.label])
+        ids.append(str(feedback.sample_id))
+    if skipped:
+        log(f"skipped {skipped} feedback samples whose image could not be re-normalised")
+    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.int32), ids
+
+
+def holdout_mask(sample_ids, holdout_percent):
+    """Deterministic split by sample: the same sample is always on the same side."""
+    buckets = [int(hashlib.sha256(i.encode()).hexdigest()[:8], 16) % 100 for i in sample_ids]
+    return np.array(buckets) < holdout_percent
+
+
+def replay_sample(kind, count, seed):
+    """`count` random base training samples, so fine-tuning does not forget the base data."""
+    parts = datasets.load_parts(kind, splits=("train",))["train"]
+    index = {label: i for i, label in enumerate(LABELS[kind])}
+    images = np.concatenate([p.images for p in parts])
+    labels = np.array([index[c] for p in parts for c in p.labels], np.int32)
+    chosen = np.random.default_rng(seed).choice(len(labels), min(count, len(labels)), replace=False)
+    return images[chosen].astype(np.float32) / 255.0, labels[chosen]
+
+
+def fine_tune(bundle_dir, images, labels, options):
+    """The active version's Keras model, trained a few epochs on the mix, with augmentation."""
+    import keras
+
+    from ml.training import make_dataset
+
+    keras.utils.set_random_seed(options.seed)
+    model = keras.models.load_model(Path(bundle_dir) / "model.keras")
+    model.compile(optimizer=keras.optimizers.Adam(options.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        make_dataset(images[..., None], labels, options.batch_size, options.seed, training=True),
+        epochs=options.epochs, verbose=2,
+    )
+    return model, history.history
+
+
+def accuracy(bundle_dir, images, labels):
+    if not len(labels):
+        return None
+    probabilities = evaluation.TFLiteModel(Path(bundle_dir) / "model.tflite").predict(images)
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+def evaluate_both(active_dir, candidate_dir, holdout, standard):
+    """Accuracy of the active and the candidate version on each evaluation set."""
+    return {
+        name: {"count": int(len(labels)),
+               "active": accuracy(active_dir, images, labels),
+               "candidate": accuracy(candidate_dir, images, labels)}
+        for name, (images, labels) in {"feedback_holdout": holdout, "standard_test": standard}.items()
+    }
+
+
+def gate(metrics, options):
+    """Reasons the candidate may not replace the active version (empty: it may)."""
+    reasons = []
+    holdout, standard = metrics["feedback_holdout"], metrics["standard_test"]
+    if holdout["count"] and holdout["candidate"] < holdout["active"] + options.min_holdout_gain:
+        reasons.append(f"feedback holdout accuracy {holdout['candidate']:.2%} is not above the "
+                       f"active version's {holdout['active']:.2%}"
+                       + (f" by {options.min_holdout_gain:.2%}" if options.min_holdout_gain else ""))
+    drop = (standard["active"] - standard["candidate"]) * 100
+    if drop > options.max_test_drop:
+        reasons.append(f"standard test accuracy drops {drop:.2f} points "
+                       f"(at most {options.max_test_drop:.2f} allowed)")
+    return reasons
+
+
+def run(kind, options=Options(), log=print):
+    """The whole `manage.py retrain`; the active version and its files are never modified."""
+    started = time.monotonic()
+    active = _active_row(kind)
+    images, labels, ids = load_feedback(kind, options.include_unreviewed, log)
+    if len(labels) < options.min_samples:
+        return Outcome("too-few", f"{len(labels)} usable feedback samples for {kind}; "
+                       f"at least {options.min_samples} are needed. Nothing changed.")
+    in_holdout = holdout_mask(ids, options.holdout_percent)
+    train_images, train_labels = images[~in_holdout], labels[~in_holdout]
+    replay_images, replay_labels = replay_sample(
+        kind, int(round(options.replay_ratio * len(train_labels))), options.seed)
+    mix_images = np.concatenate([train_images, replay_images])
+    mix_labels = np.concatenate([train_labels, replay_labels])
+    log(f"fine-tuning {kind} {active.version} on {len(train_labels)} feedback + "
+        f"{len(replay_labels)} replay samples; {int(in_holdout.sum())} held out")
+    model, history = fine_tune(active.bundle_dir, mix_images, mix_labels, options)
+
+    version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    standard = datasets.load_test_set(STANDARD_TEST[kind], LABELS[kind], options.test_limit,
+                                      options.seed)
+    index = {label: i for i, label in enumerate(LABELS[kind])}
+    standard_set = (standard.images.astype(np.float32) / 255.0,
+                    np.array([index[c] for c in standard.labels], np.int32))
+    counts = {"feedback_train": int(len(train_labels)), "feedback_holdout": int(in_holdout.sum()),
+              "replay": int(len(replay_labels)), "sample_ids": [min(ids), max(ids)]}
+    # Staged beside its final place, so the last step is one atomic rename on the same disk.
+    models_dir = Path(settings.HWR_MODELS_DIR) / kind
+    models_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".retrain-", dir=models_dir))
+    try:
+        candidate_dir = _export_candidate(model, scratch / version, kind, version, active,
+                                          history, counts)
+        metrics = evaluate_both(active.bundle_dir, candidate_dir,
+                                (images[in_holdout], labels[in_holdout]), standard_set)
+        reasons = gate(metrics, options)
+        metrics["seconds"] = round(time.monotonic() - started, 1)
+        if options.dry_run:
+            verdict = "would be promoted" if not reasons else "would be refused: " + "; ".join(reasons)
+            return Outcome("dry-run", f"dry run, nothing registered; the candidate {verdict}.",
+                           metrics=metrics, counts=counts)
+        final_dir = models_dir / version
+        candidate_dir.rename(final_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    promote = options.force or not reasons
+    notes = ("promoted" + (" with --force despite: " + "; ".join(reasons) if reasons else "")
+             if promote else "kept inactive: " + "; ".join(reasons))
+    candidate = registry.register_bundle(kind, final_dir, parent=active, metrics=metrics,
+                                         training_data=counts, notes=notes)
+    if promote:
+        registry.activate(candidate)
+        return Outcome("promoted", f"{kind} {version} is now active ({notes}).", candidate,
+                       metrics, counts)
+    return Outcome("kept-inactive", f"{kind} {version} was kept inactive: " + "; ".join(reasons),
+                   candidate, metrics, counts)
+
+
+def _active_row(kind):
+    active = ModelVersion.objects.filter(name=kind, is_active=True).first()
+    if active is None:
+        registry.register_bundled_models()
+        active = ModelVersion.objects.filter(name=kind, is_active=True).first()
+    if active is None:
+        raise datasets.DatasetError(f"no {kind} model to retrain: train one with "
+                                    f"`manage.py train --model {kind}` first")
+    return active
+
+
+def _export_candidate(model, out_dir, kind, version, active, history, counts):
+    parent_meta = read_meta(active.bundle_dir)
+    meta = {
+        "name": kind,
+        "version": version,
+        "labels": LABELS[kind],
+        "architecture": parent_meta.get("architecture"),
+        "parent_version": active.version,
+        "datasets": parent_meta.get("datasets", []),
+        "feedback": counts,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    curves = evaluation.plot_curves(history, out_dir.parent / "curves.png")
+    return export_bundle(model, out_dir, meta, extra_files=[curves])

@@ -1,0 +1,126 @@
+"""manage.py retrain: feedback from a population the model is weak on makes it better for them,
+never worse for everyone else; a poisoned feedback set is refused; too little data changes nothing.
+"""
+import base64
+import random
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+from feedback.models import Feedback
+from feedback.services import set_status
+from ml import registry
+from ml.models import ModelVersion
+from ml.simulation import slanted_digits, split_by_writer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+FEEDBACK_SAMPLES = 400
+
+
+@pytest.fixture(scope="module")
+def population():
+    return split_by_writer(slanted_digits())
+
+
+@pytest.fixture
+def served_digit_model(real_models, settings, tmp_path):
+    """The bundled models in a fresh registry; retrained bundles go to a temporary folder."""
+    settings.HWR_MODELS_DIR = tmp_path / "models"
+    settings.HWR_REGISTRY_CHECK_SECONDS = 0
+    ModelVersion.objects.all().delete()
+    registry._cache.clear()
+    registry.register_bundled_models()
+    return ModelVersion.objects.get(name="digit", is_active=True)
+
+
+def predict(client, png):
+    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+    response = client.post("/api/v1/predict", {"kind": "digit", "image": data_url},
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def give_feedback(client, samples, shuffle_labels=False):
+    """Each drawing through the real API, answered as its writer would, then verified."""
+    labels = [label for _, label, _ in samples]
+    if shuffle_labels:
+        random.Random(0).shuffle(labels)
+    for (png, _, _), label in zip(samples, labels):
+        result = predict(client, png)
+        is_correct = result["label"] == label
+        response = client.post(
+            f"/api/v1/samples/{result['sample_id']}/feedback",
+            {"is_correct": is_correct, "correct_label": "" if is_correct else label},
+            content_type="application/json",
+        )
+        assert response.status_code in (200, 201), response.content
+    set_status(Feedback.objects.all(), Feedback.Status.VERIFIED)
+
+
+def served_accuracy(client, samples):
+    results = [predict(client, png) for png, _, _ in samples]
+    hits = [r["label"] == label for r, (_, label, _) in zip(results, samples)]
+    return sum(hits) / len(hits), {r["model"]["version"] for r in results}
+
+
+def test_retrain_adapts_to_a_new_population_and_is_served_without_restart(
+        client, served_digit_model, population):
+    feedback_pool, unseen = population
+    give_feedback(client, feedback_pool[:FEEDBACK_SAMPLES])
+    before, versions_before = served_accuracy(client, unseen)
+    assert versions_before == {served_digit_model.version}
+
+    call_command("retrain", "--model", "digit")
+
+    candidate = ModelVersion.objects.get(name="digit", is_active=True)
+    assert candidate.parent_id == served_digit_model.pk
+    drop = (candidate.metrics["standard_test"]["active"]
+            - candidate.metrics["standard_test"]["candidate"]) * 100
+    assert drop <= 0.2
+    after, versions_after = served_accuracy(client, unseen)
+    assert versions_after == {candidate.version}  # picked up by the running app
+    assert (after - before) * 100 >= 5, (before, after)
+    assert (served_digit_model.bundle_dir / "model.tflite").is_file()
+
+
+def test_gate_refuses_poisoned_feedback(client, served_digit_model, population):
+    feedback_pool, _ = population
+    give_feedback(client, feedback_pool[:FEEDBACK_SAMPLES], shuffle_labels=True)
+
+    call_command("retrain", "--model", "digit")
+
+    assert ModelVersion.objects.get(name="digit", is_active=True).pk == served_digit_model.pk
+    refused = ModelVersion.objects.get(name="digit", is_active=False)
+    assert refused.notes.startswith("kept inactive")
+
+
+def test_too_few_samples_changes_nothing(client, served_digit_model, population, capsys):
+    give_feedback(client, population[0][:5])
+    call_command("retrain", "--model", "digit", "--min-samples", "20")
+    assert "5 usable feedback samples" in capsys.readouterr().out
+    assert list(ModelVersion.objects.filter(name="digit")) == [served_digit_model]
+
+
+def test_dry_run_registers_and_keeps_nothing(client, served_digit_model, population, settings):
+    give_feedback(client, population[0][:40])
+    call_command("retrain", "--model", "digit", "--dry-run", "--epochs", "1",
+                 "--test-limit", "500")
+    assert list(ModelVersion.objects.filter(name="digit")) == [served_digit_model]
+    assert not any(p.is_dir() for p in (settings.HWR_MODELS_DIR / "digit").iterdir())
+
+
+def test_rejected_and_unreviewed_feedback_is_left_out(client, served_digit_model, population,
+                                                      capsys):
+    give_feedback(client, population[0][:30])
+    feedbacks = list(Feedback.objects.order_by("pk"))
+    set_status(Feedback.objects.filter(pk__in=[f.pk for f in feedbacks[:20]]),
+               Feedback.Status.REJECTED)
+    set_status(Feedback.objects.filter(pk__in=[f.pk for f in feedbacks[20:]]),
+               Feedback.Status.NEW)
+    call_command("retrain", "--model", "digit", "--min-samples", "11")
+    assert "0 usable feedback samples" in capsys.readouterr().out
+    call_command("retrain", "--model", "digit", "--min-samples", "11", "--include-unreviewed")
+    assert "10 usable feedback samples" in capsys.readouterr().out
