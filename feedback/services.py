@@ -111,15 +111,15 @@ def expired_samples(now=None):
 
 def purge_samples(queryset, chunk_size=500):
     """Delete samples and, once each chunk's deletion is committed, their image files."""
+    storage = Sample._meta.get_field("image").storage
     deleted = 0
-    while chunk := list(queryset.order_by("pk").values_list("pk", "image")[:chunk_size]):
-        pks = [pk for pk, _ in chunk]
+    while pks := list(queryset.order_by("pk").values_list("pk", flat=True)[:chunk_size]):
         with transaction.atomic():
-            Sample.objects.filter(pk__in=pks).delete()
-            storage = Sample._meta.get_field("image").storage
-            names = [name for _, name in chunk if name]
+            # Filtered again at deletion: a sample that got feedback meanwhile is kept.
+            doomed = queryset.filter(pk__in=pks)
+            names = [name for name in doomed.values_list("image", flat=True) if name]
+            deleted += doomed.delete()[1].get(Sample._meta.label, 0)
             transaction.on_commit(lambda names=names: _delete_files(storage, names))
-        deleted += len(pks)
     return deleted
 
 

@@ -7,6 +7,7 @@ timeout, a 500 after the write) is rewritten in place instead of appended twice.
 the label and status columns that reviewers edited back into the database.
 """
 import base64
+import fcntl
 import io
 import json
 import logging
@@ -14,6 +15,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +50,24 @@ GOOGLE_API_HOSTS = ("https://sheets.googleapis.com/", "https://www.googleapis.co
 
 class SheetsConfigError(Exception):
     """Missing or unusable Sheets configuration; the message says what to set."""
+
+
+class SyncBusy(Exception):
+    """Another sync_sheets run is in progress."""
+
+
+@contextmanager
+def exclusive_run():
+    """Hold HWR_SHEETS_LOCK_FILE: two overlapping runs (a slow one and the next cron tick) could
+    both miss a row in the sheet and both append it."""
+    path = Path(settings.HWR_SHEETS_LOCK_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncBusy(f"another sync_sheets run holds {path}; try again later") from None
+        yield
 
 
 class _RedirectToAPIURL(requests.adapters.HTTPAdapter):

@@ -3,6 +3,7 @@
 Defaults are safe for development: SQLite, DEBUG on, the bundled models.
 Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 """
+import tempfile
 from pathlib import Path
 
 import environ
@@ -19,6 +20,7 @@ SECRET_KEY = env(
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "hwrsite.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,9 +71,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers wait for the lock instead of failing at once: IMMEDIATE takes the write
     # lock at BEGIN, so a transaction that read first cannot fail with "database is locked" when
-    # it later writes; WAL lets readers proceed alongside the writer.
+    # it later writes; WAL lets readers proceed alongside the writer. synchronous=NORMAL is
+    # SQLite's advice for WAL: no fsync per commit, still safe against process crashes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -130,6 +135,10 @@ HWR_SHEETS_BATCH_SIZE = env.int("HWR_SHEETS_BATCH_SIZE", default=200)
 # 429/5xx/connection errors: this many retries, waiting BACKOFF, 2*BACKOFF, ... seconds.
 HWR_SHEETS_MAX_RETRIES = env.int("HWR_SHEETS_MAX_RETRIES", default=5)
 HWR_SHEETS_BACKOFF_SECONDS = env.float("HWR_SHEETS_BACKOFF_SECONDS", default=2.0)
+# Held while sync_sheets runs, so that overlapping runs on this host cannot append a row twice.
+HWR_SHEETS_LOCK_FILE = env.path(
+    "HWR_SHEETS_LOCK_FILE", default=Path(tempfile.gettempdir()) / "hwr-sync-sheets.lock"
+)
 
 # Production hardening: on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -91,7 +91,8 @@ def holdout_mask(sample_ids, holdout_percent):
 
 def replay_sample(kind, count, seed):
     """`count` random base training samples, so fine-tuning does not forget the base data."""
-    parts = datasets.load_parts(kind, splits=("train",))["train"]
+    # `limit` draws (and normalises) only `count` samples of each source, not whole sets.
+    parts = datasets.load_parts(kind, splits=("train",), limit=max(count, 1), seed=seed)["train"]
     index = {label: i for i, label in enumerate(LABELS[kind])}
     images = np.concatenate([p.images for p in parts])
     labels = np.array([index[c] for p in parts for c in p.labels], np.int32)

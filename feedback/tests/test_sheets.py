@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from feedback.models import Feedback
-from feedback.sheets import HEADER, LABEL_COLUMN, STATUS_COLUMN, WORKSHEETS, pending_feedback
+from feedback.sheets import HEADER, LABEL_COLUMN, STATUS_COLUMN, WORKSHEETS, exclusive_run, pending_feedback
 
 from .fake_sheets import SPREADSHEET_ID, SPREADSHEET_TITLE, FakeSheets
 
@@ -52,7 +52,7 @@ def service_account(private_key, fake):
 
 
 @pytest.fixture
-def sheets_settings(settings, fake, service_account):
+def sheets_settings(settings, fake, service_account, tmp_path):
     settings.GOOGLE_SERVICE_ACCOUNT_JSON = json.dumps(service_account)
     settings.GOOGLE_SERVICE_ACCOUNT_FILE = ""
     settings.HWR_SHEET_KEY = SPREADSHEET_ID
@@ -62,6 +62,7 @@ def sheets_settings(settings, fake, service_account):
     settings.HWR_SHEETS_MAX_RETRIES = 3
     settings.HWR_SHEETS_BACKOFF_SECONDS = 0.01
     settings.HWR_SITE_URL = "https://hwr.example.org"
+    settings.HWR_SHEETS_LOCK_FILE = tmp_path / "sync.lock"
     return settings
 
 
@@ -185,6 +186,15 @@ def test_crash_after_the_write_does_not_duplicate_on_the_next_run(fake, sheets_s
     assert len(fake.calls("POST", r"values:batchUpdate$")) == 1
 
 
+def test_overlapping_runs_are_refused(fake, sheets_settings, feedback_rows):
+    with exclusive_run():
+        with pytest.raises(CommandError, match="another sync_sheets run"):
+            sync()
+    assert fake.requests == []
+    sync()
+    assert_mirrored_exactly_once(fake)
+
+
 def test_dry_run_and_limit(fake, sheets_settings, feedback_rows):
     output = sync("--dry-run")
     assert "Digit: 10 rows would be sent" in output
@@ -261,7 +271,8 @@ def test_missing_or_bad_configuration_is_a_clear_error(fake, sheets_settings, fe
 
 def test_missing_configuration_exits_non_zero_without_traceback(tmp_path):
     env = {**os.environ, "GOOGLE_SERVICE_ACCOUNT_FILE": "", "GOOGLE_SERVICE_ACCOUNT_JSON": "",
-           "HWR_SHEET_KEY": "", "HWR_SHEET_NAME": "", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+           "HWR_SHEET_KEY": "", "HWR_SHEET_NAME": "", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+           "HWR_SHEETS_LOCK_FILE": str(tmp_path / "sync.lock")}
     done = subprocess.run([sys.executable, "manage.py", "sync_sheets"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode != 0

@@ -3,7 +3,6 @@ never worse for everyone else; a poisoned feedback set is refused; too little da
 """
 import base64
 import random
-import shutil
 
 import pytest
 from django.core.management import call_command

@@ -63,7 +63,9 @@ def test_kind_defaults_to_digit(client, tiny_models):
 @pytest.mark.parametrize("url, send", [("/submit", post_drawing), ("/upload", post_file)])
 def test_page_routes_enforce_csrf(tiny_models, url, send):
     client = Client(enforce_csrf_checks=True)
-    assert send(client, url).status_code == 403
+    refused = send(client, url, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 403 and "reload the page" in refused.json()["error"]
+    assert not Sample.objects.exists()
     client.get("/draw/")
     token = client.cookies["csrftoken"].value
     assert send(client, url, HTTP_X_CSRFTOKEN=token).status_code == 200

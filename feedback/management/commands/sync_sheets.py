@@ -24,11 +24,14 @@ class Command(BaseCommand):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
         try:
-            spreadsheet = None if dry_run and not pull else sheets.open_spreadsheet()
-            if pull:
-                result = sheets.pull(spreadsheet, kinds, dry_run=dry_run)
-            else:
-                result = sheets.push(spreadsheet, kinds, limit=limit, dry_run=dry_run)
+            with sheets.exclusive_run():
+                spreadsheet = None if dry_run and not pull else sheets.open_spreadsheet()
+                if pull:
+                    result = sheets.pull(spreadsheet, kinds, dry_run=dry_run)
+                else:
+                    result = sheets.push(spreadsheet, kinds, limit=limit, dry_run=dry_run)
+        except sheets.SyncBusy as error:
+            raise CommandError(str(error)) from None
         except sheets.SheetsConfigError as error:
             raise CommandError(f"Google Sheets is not configured: {error}") from None
         except (gspread.exceptions.APIError, requests.RequestException) as error:
