@@ -4,7 +4,6 @@ Defaults are safe for development: SQLite, DEBUG on, the bundled models.
 Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 """
 import tempfile
-import tempfile
 from pathlib import Path
 
 import environ
@@ -136,10 +135,6 @@ HWR_SHEETS_BATCH_SIZE = env.int("HWR_SHEETS_BATCH_SIZE", default=200)
 # 429/5xx/connection errors: this many retries, waiting BACKOFF, 2*BACKOFF, ... seconds.
 HWR_SHEETS_MAX_RETRIES = env.int("HWR_SHEETS_MAX_RETRIES", default=5)
 HWR_SHEETS_BACKOFF_SECONDS = env.float("HWR_SHEETS_BACKOFF_SECONDS", default=2.0)
-# Held while sync_sheets runs, so that overlapping runs on this host cannot append a row twice.
-HWR_SHEETS_LOCK_FILE = env.path(
-    "HWR_SHEETS_LOCK_FILE", default=Path(tempfile.gettempdir()) / "hwr-sync-sheets.lock"
-)
 # Held while sync_sheets runs, so that overlapping runs on this host cannot append a row twice.
 HWR_SHEETS_LOCK_FILE = env.path(
     "HWR_SHEETS_LOCK_FILE", default=Path(tempfile.gettempdir()) / "hwr-sync-sheets.lock"
