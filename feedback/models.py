@@ -55,7 +55,9 @@ def validate_correction(sample, is_correct, correct_label):
     if not is_valid_label(sample.kind, label):
         raise ValidationError(f"{label!r} is not a valid {sample.kind} label")
     if label == sample.predicted_label:
-        raise ValidationError(f"is_correct is false but correct_label equals the prediction {label!r}")
+        raise ValidationError(
+            f"{label!r} is what was predicted: answer yes (is_correct true) if the prediction was right"
+        )
     return label
 
 

@@ -48,7 +48,7 @@ def make_sample(media_root):
             normalized_png=png,
             predicted_label=predicted,
             confidence=confidence,
-            top5=[[predicted, confidence]],
+            top5=[{"label": predicted, "probability": confidence}],
             model_name=f"{kind}-cnn",
             model_version=model_version,
         )
