@@ -177,3 +177,10 @@ def test_sample_admin_lists_samples_without_feedback(admin_client, reviewed, mak
 def test_non_staff_cannot_reach_the_review(client, reviewed):
     response = client.get(CHANGELIST)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_summary_page_without_feedback(admin_client):
+    response = admin_client.get(reverse("admin:feedback_feedbacksummary_changelist"))
+    assert response.status_code == 200
+    assert response.context["summary"]["per_kind"] == []
+    assert "No feedback yet." in response.content.decode()
