@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from feedback.models import Sample
@@ -55,6 +56,22 @@ def draw(page, strokes, steps=12):
         page.mouse.up()
 
 
+def touch_draw(cdp, box, strokes, steps=12):
+    """Drag a finger along each stroke, as a phone's touchscreen reports it."""
+    def touch(kind, point):
+        x, y = box["x"] + point[0] * box["width"], box["y"] + point[1] * box["height"]
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        touch("touchStart", stroke[0])
+        for start, end in zip(stroke, stroke[1:]):
+            for step in range(1, steps + 1):
+                t = step / steps
+                touch("touchMove", (start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t))
+        touch("touchEnd", stroke[-1])
+
+
 def test_draw_a_seven_predict_and_correct_it(page, live_server, real_models):
     page.goto(f"{live_server.url}/draw/")
     page.locator("#live").uncheck()  # this test drives Predict itself
@@ -85,6 +102,8 @@ def test_live_prediction_undo_and_clear(page, live_server, tiny_models):
     draw(page, SEVEN)
     expect(page.locator("#result")).to_be_visible()  # live: no click needed
     expect(page.locator("#result-case")).to_be_visible()
+    with Sample.objects.latest("created").image.open("rb") as sent:
+        assert Image.open(sent).size == (280, 280)  # whatever the screen, the page sends 280 px
     draw(page, [[(0.3, 0.5), (0.7, 0.5)]])
     assert len(page.evaluate("window.hwrDrawing.strokes")) == 2
     page.get_by_role("button", name="Undo").click()
@@ -118,7 +137,10 @@ def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_mode
         page.keyboard.press("Tab")
         focused.add(page.evaluate("document.activeElement.id"))
     assert {"kind", "canvas", "predict", "undo", "clear", "live"} <= focused
-    shot(page, "phone-draw")
+    touch_draw(context.new_cdp_session(page), box, SEVEN)
+    assert len(page.evaluate("window.hwrDrawing.strokes")) == 1
+    expect(page.locator("#result-bars li")).to_have_count(5)  # live prediction after the stroke
+    shot(page, "phone-draw-touch")
 
     from recognition.tests.images import seven_png
 
