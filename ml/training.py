@@ -94,22 +94,25 @@ def make_dataset(images, labels, batch_size, seed, training):
 
 
 class BudgetedCosine(keras.callbacks.Callback):
-    """Cosine learning-rate decay over the epochs that fit in the time budget, then stop.
+    """Cosine learning-rate decay, per step, over the epochs that fit in the time budget.
 
-    After the first epoch the epoch time is known; the plan shrinks to what the budget allows,
-    so the schedule still ends at a low learning rate and training stops cleanly in time.
+    After each epoch the mean epoch time is known; the plan shrinks to what the budget allows,
+    so the schedule still ends near zero and training stops cleanly in time.
     """
 
     def __init__(self, base_rate, epochs, budget_seconds):
         super().__init__()
         self.base_rate, self.planned, self.budget = base_rate, epochs, budget_seconds
-        self.started = None
+        self.started, self.epoch = None, 0
 
     def on_train_begin(self, logs=None):
         self.started = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
-        progress = min(epoch / max(self.planned, 1), 1.0)
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        progress = min((self.epoch + batch / self.params["steps"]) / max(self.planned, 1), 1.0)
         self.model.optimizer.learning_rate.assign(self.base_rate * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def on_epoch_end(self, epoch, logs=None):
