@@ -164,3 +164,10 @@ def test_to_png_round_trips(reference):
 def test_ink_map_marks_ink_as_one():
     ink = ink_map(decode_image(seven_png()))
     assert ink.shape == (280, 280) and ink.max() == 1.0 and ink[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("width", [4, 12, 30])
+def test_half_resolution_shortcut_reads_like_full_resolution(width):
+    data = seven_png(width=width)
+    full = normalize(ink_map(decode_image(data)))
+    assert similarity(preprocess_bytes(data), full) > 0.97
