@@ -91,6 +91,7 @@ def test_draw_a_seven_predict_and_correct_it(page, live_server, real_models):
     page.locator("#feedback-label").fill("1")
     page.get_by_role("button", name="Send correction").click()
     expect(page.locator("#feedback-status")).to_contain_text("Saved")
+    expect(page.get_by_role("button", name="No")).to_be_hidden()
     shot(page, "draw-2-corrected")
     sample.refresh_from_db()
     assert (sample.feedback.is_correct, sample.feedback.correct_label) == (False, "1")

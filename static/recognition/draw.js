@@ -7,7 +7,7 @@
   const context = canvas.getContext("2d");
   const kind = document.getElementById("kind");
   const live = document.getElementById("live");
-  const LINE_WIDTH = 0.045;   // of the canvas side: the same look at any size
+  const LINE_WIDTH = 0.07;    // of the canvas side: about MNIST's pen for a character filling it
   const LIVE_DELAY_MS = 350;
   const SEND_SIDE = 280;      // a fixed size keeps requests small on high-density screens
   const strokes = [];
