@@ -205,8 +205,11 @@ def export(model, out_dir, kind, args, parts, history, seconds, metrics, true, p
         "seed": args["seed"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    # A fresh, uncompiled copy: the bundle then holds no optimizer state (a third of the size).
+    served = build_model(args["arch"], len(LABELS[kind]))
+    served.set_weights(model.get_weights())
     try:
-        return export_bundle(model, out_dir, meta, extra_files=[curves, confusion])
+        return export_bundle(served, out_dir, meta, extra_files=[curves, confusion])
     finally:
         for path in (curves, confusion):
             path.unlink(missing_ok=True)
