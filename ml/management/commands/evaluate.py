@@ -51,7 +51,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         name = options["model"]
-        bundle = settings.HWR_BUNDLED_MODELS_DIR / name if name in KINDS else Path(name)
+        bundle = Path(settings.HWR_BUNDLED_MODELS_DIR) / name if name in KINDS else Path(name)
         try:
             meta = read_meta(bundle)
         except BundleError as error:

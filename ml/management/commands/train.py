@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from ml import training  # TensorFlow only when actually training
 
-        out = Path(options["out"] or settings.HWR_BUNDLED_MODELS_DIR / options["model"])
+        out = Path(options["out"] or Path(settings.HWR_BUNDLED_MODELS_DIR) / options["model"])
         try:
             bundle = training.run(
                 options["model"], options["dataset"], options["arch"], options["epochs"],
