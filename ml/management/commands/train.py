@@ -8,6 +8,9 @@ from ml.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from ml.datasets import DatasetError
 from recognition.kinds import KINDS
 
+# The limits on a 2-core CPU (digit 20 min, letter and any 60 min), less loading and export.
+DEFAULT_BUDGET_MINUTES = {"digit": 18, "letter": 55, "any": 55}
+
 
 def positive(kind):
     def parse(text):
@@ -34,7 +37,8 @@ class Command(BaseCommand):
                             help="at most this many samples per source and split (quick runs)")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--time-budget", type=positive(float),
-                            help="minutes of training; stops cleanly and still exports")
+                            help="minutes of training; stops cleanly and still exports "
+                                 f"(default per model: {DEFAULT_BUDGET_MINUTES})")
         parser.add_argument("--out", help="bundle folder (default ml/artifacts/<model>)")
 
     def handle(self, *args, **options):
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             bundle = training.run(
                 options["model"], options["dataset"], options["arch"], options["epochs"],
                 options["batch_size"], options["limit"], options["seed"], out,
-                options["time_budget"], log=self.stdout.write,
+                options["time_budget"] or DEFAULT_BUDGET_MINUTES[options["model"]],
+                log=self.stdout.write,
             )
         except DatasetError as error:
             raise CommandError(str(error)) from error
