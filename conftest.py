@@ -50,28 +50,46 @@ def _train_tiny_bundles(out_dir):
 
 
 @pytest.fixture(scope="session")
-def tiny_bundles_dir(request):
+def tiny_bundles_dir(request, tmp_path_factory):
     """A folder with a tiny bundle per kind (trained once, then reused from pytest's cache)."""
-    out_dir = Path(request.config.cache.mkdir(f"tiny-bundles-{_tiny_bundle_key()}"))
+    name = f"tiny-bundles-{_tiny_bundle_key()}"
+    cache = request.config.cache  # None under `-p no:cacheprovider`: train for this session only
+    out_dir = Path(cache.mkdir(name)) if cache is not None else tmp_path_factory.mktemp(name)
     if not all((out_dir / kind / "meta.json").is_file() for kind in KINDS):
         _train_tiny_bundles(out_dir)
     return out_dir
 
 
-@pytest.fixture
-def tiny_models(settings, tiny_bundles_dir, tmp_path):
-    """Serve the tiny bundles, and keep uploaded sample images in a temporary media folder."""
-    settings.HWR_BUNDLED_MODELS_DIR = tiny_bundles_dir
+def _serve_bundles(settings, bundles_dir, tmp_path):
+    """Make `bundles_dir` the shipped models, registered afresh as the active versions."""
+    from ml import registry
+    from ml.models import ModelVersion
+
+    settings.HWR_BUNDLED_MODELS_DIR = bundles_dir
     settings.MEDIA_ROOT = tmp_path / "media"
-    return tiny_bundles_dir
+    ModelVersion.objects.all().delete()
+    registry.clear_cache()
+    registry.register_bundled_models()
 
 
 @pytest.fixture
-def real_models(settings, tmp_path):
+def tiny_models(settings, tiny_bundles_dir, tmp_path, db):
+    """Serve the tiny bundles, and keep uploaded sample images in a temporary media folder."""
+    from ml import registry
+
+    _serve_bundles(settings, tiny_bundles_dir, tmp_path)
+    yield tiny_bundles_dir
+    registry.clear_cache()
+
+
+@pytest.fixture
+def real_models(settings, tmp_path, db):
     """Serve the bundled models from ml/artifacts; skip while the digit model is not trained."""
     bundled = ROOT / "ml" / "artifacts"
     if not (bundled / "digit" / "model.tflite").is_file():
         pytest.skip("the bundled digit model is not trained yet (ml/artifacts/digit)")
-    settings.HWR_BUNDLED_MODELS_DIR = bundled
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return bundled
+    from ml import registry
+
+    _serve_bundles(settings, bundled, tmp_path)
+    yield bundled
+    registry.clear_cache()
