@@ -52,6 +52,7 @@ def export_bundle(model, out_dir, meta, extra_files=()):
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; web workers may run as another user
     try:
         model.save(staging / "model.keras")
         converter = tf.lite.TFLiteConverter.from_keras_model(model)

@@ -48,7 +48,7 @@ def activate(model_version):
         ).update(is_active=False)
         ModelVersion.objects.filter(pk=model_version.pk).update(is_active=True)
     model_version.is_active = True
-    _cache.clear()
+    clear_cache()
     return model_version
 
 
@@ -89,6 +89,11 @@ def _relative_to_source(path):
 
 _cache = {}
 _cache_lock = threading.Lock()
+
+
+def clear_cache():
+    """Forget what was read, so the next `active_version` asks the database (tests, admin)."""
+    _cache.clear()
 
 
 def active_version(kind):

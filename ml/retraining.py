@@ -31,13 +31,13 @@ STANDARD_TEST = {"digit": "mnist-test", "letter": "unipen-test", "any": "unipen-
 class Options:
     include_unreviewed: bool = False
     holdout_percent: int = 25
-    replay_ratio: float = 2.0
+    replay_ratio: float = 4.0
     epochs: int = 4
     batch_size: int = 64
-    learning_rate: float = 3e-4
+    learning_rate: float = 2e-4
     min_samples: int = 20
-    max_test_drop: float = 0.2
-    min_holdout_gain: float = 0.0
+    max_test_drop: float = 0.2  # points
+    min_holdout_gain: float = 0.0  # points
     test_limit: int | None = None
     seed: int = 1
     dry_run: bool = False
@@ -138,10 +138,11 @@ def gate(metrics, options):
     """Reasons the candidate may not replace the active version (empty: it may)."""
     reasons = []
     holdout, standard = metrics["feedback_holdout"], metrics["standard_test"]
-    if holdout["count"] and holdout["candidate"] < holdout["active"] + options.min_holdout_gain:
-        reasons.append(f"feedback holdout accuracy {holdout['candidate']:.2%} is not above the "
-                       f"active version's {holdout['active']:.2%}"
-                       + (f" by {options.min_holdout_gain:.2%}" if options.min_holdout_gain else ""))
+    gain = (holdout["candidate"] - holdout["active"]) * 100 if holdout["count"] else 0.0
+    if holdout["count"] and gain < options.min_holdout_gain:
+        reasons.append(f"feedback holdout accuracy {holdout['candidate']:.2%} against the active "
+                       f"version's {holdout['active']:.2%} ({gain:+.2f} points; at least "
+                       f"{options.min_holdout_gain:+.2f} required)")
     drop = (standard["active"] - standard["candidate"]) * 100
     if drop > options.max_test_drop:
         reasons.append(f"standard test accuracy drops {drop:.2f} points "

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ml.datasets import rasterise, read_unipen
 
-SLANT = 0.9  # horizontal shift per unit of height: about 42 degrees of italic
+SLANT = 1.3  # horizontal shift per unit of height: about 52 degrees of italic
 CANVAS = 280
 PEN_WIDTH = 14
 GLYPH_BOX = 170

@@ -21,7 +21,7 @@ def shipped(settings, tiny_bundles_dir, tmp_path):
     settings.HWR_BUNDLED_MODELS_DIR = shipped_dir
     settings.HWR_REGISTRY_CHECK_SECONDS = 0
     ModelVersion.objects.all().delete()
-    registry._cache.clear()
+    registry.clear_cache()
     return shipped_dir
 
 

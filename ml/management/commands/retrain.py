@@ -1,8 +1,11 @@
 """manage.py retrain: fine-tune a recognizer on stored feedback, promote it only if it is better."""
 from django.core.management.base import BaseCommand, CommandError
 
+from ml import retraining
 from ml.datasets import DatasetError
 from recognition.kinds import KINDS
+
+DEFAULTS = retraining.Options()
 
 
 class Command(BaseCommand):
@@ -13,27 +16,25 @@ class Command(BaseCommand):
         parser.add_argument("--model", required=True, choices=KINDS)
         parser.add_argument("--include-unreviewed", action="store_true",
                             help="also use corrections not yet reviewed (rejected ones never)")
-        parser.add_argument("--min-samples", type=int, default=20)
-        parser.add_argument("--holdout-percent", type=int, default=25,
+        parser.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples)
+        parser.add_argument("--holdout-percent", type=int, default=DEFAULTS.holdout_percent,
                             help="share of feedback samples held out to judge the candidate")
-        parser.add_argument("--replay-ratio", type=float, default=2.0,
+        parser.add_argument("--replay-ratio", type=float, default=DEFAULTS.replay_ratio,
                             help="base training samples mixed in per feedback sample")
-        parser.add_argument("--epochs", type=int, default=4)
-        parser.add_argument("--max-test-drop", type=float, default=0.2,
+        parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+        parser.add_argument("--max-test-drop", type=float, default=DEFAULTS.max_test_drop,
                             help="largest allowed drop on the standard test set, in points")
-        parser.add_argument("--min-holdout-gain", type=float, default=0.0,
-                            help="the candidate must beat the active version on the holdout by this")
+        parser.add_argument("--min-holdout-gain", type=float, default=DEFAULTS.min_holdout_gain,
+                            help="points the candidate must gain on the feedback holdout (default 0: not lower)")
         parser.add_argument("--test-limit", type=int,
                             help="evaluate on at most this many standard test samples")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
         parser.add_argument("--dry-run", action="store_true",
                             help="train and report, register nothing")
         parser.add_argument("--force", action="store_true",
                             help="activate even if the gate refuses (recorded in the notes)")
 
     def handle(self, *args, **options):
-        from ml import retraining  # TensorFlow only when actually retraining
-
         for name in ("min_samples", "epochs"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             epochs=options["epochs"],
             min_samples=options["min_samples"],
             max_test_drop=options["max_test_drop"],
-            min_holdout_gain=options["min_holdout_gain"] / 100,
+            min_holdout_gain=options["min_holdout_gain"],
             test_limit=options["test_limit"],
             seed=options["seed"],
             dry_run=options["dry_run"],
