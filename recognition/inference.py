@@ -12,6 +12,7 @@ from ai_edge_litert.interpreter import Interpreter
 from django.conf import settings
 
 from ml.bundle import BundleError, read_meta
+from ml.registry import active_version
 from recognition.preprocessing import INPUT_CONTRACT
 
 
@@ -76,17 +77,22 @@ _recognizers_lock = threading.Lock()
 
 
 def get_recognizer(kind):
-    """The recognizer serving `kind`, loaded once per process and bundle folder."""
-    bundle_dir = Path(settings.HWR_BUNDLED_MODELS_DIR) / kind
-    recognizer = _recognizers.get(bundle_dir)
-    if recognizer is None:
+    """The recognizer of `kind`'s active version, loaded once per process.
+
+    The registry is re-read every HWR_REGISTRY_CHECK_SECONDS, so a version activated by
+    `retrain` or the admin replaces the loaded one without a restart. Callers take the
+    recognizer once per request, so one request is always served by one version.
+    """
+    _, bundle_dir = active_version(kind)
+    recognizer = _recognizers.get(kind)
+    if recognizer is None or recognizer.bundle_dir != bundle_dir:
         with _recognizers_lock:
-            recognizer = _recognizers.get(bundle_dir)
-            if recognizer is None:
+            recognizer = _recognizers.get(kind)
+            if recognizer is None or recognizer.bundle_dir != bundle_dir:
                 try:
                     recognizer = Recognizer(bundle_dir)
                 except BundleError as error:
                     logger.error("cannot serve kind %r: %s", kind, error)
                     raise ModelUnavailable(f"no model available for '{kind}'") from error
-                _recognizers[bundle_dir] = recognizer
+                _recognizers[kind] = recognizer
     return recognizer
