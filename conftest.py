@@ -83,6 +83,16 @@ def tiny_models(settings, tiny_bundles_dir, tmp_path, db):
 
 
 @pytest.fixture
+def no_models(settings, tmp_path, db):
+    """Nothing to serve: an empty registry and an empty bundles folder."""
+    from ml import registry
+
+    _serve_bundles(settings, tmp_path / "no-bundles", tmp_path)
+    yield
+    registry.clear_cache()
+
+
+@pytest.fixture
 def real_models(settings, tmp_path, db):
     """Serve the bundled models from ml/artifacts; skip while the digit model is not trained."""
     bundled = ROOT / "ml" / "artifacts"

@@ -117,8 +117,8 @@ def test_live_prediction_undo_and_clear(page, live_server, tiny_models):
     expect(page.locator("#error")).to_have_text("Draw a character first.")
 
 
-def test_server_errors_are_shown(page, live_server, settings, tmp_path):
-    settings.HWR_BUNDLED_MODELS_DIR = tmp_path  # no models: the server really answers 503
+def test_server_errors_are_shown(page, live_server, no_models):
+    # no models: the server really answers 503
     page.goto(f"{live_server.url}/draw/")
     draw(page, SEVEN)
     page.get_by_role("button", name="Predict").click()

@@ -84,8 +84,7 @@ def test_blank_canvas_is_nothing_drawn(tiny_models):
     assert not Sample.objects.exists()
 
 
-def test_missing_bundle_is_a_503(settings, tmp_path):
-    settings.HWR_BUNDLED_MODELS_DIR = tmp_path
+def test_missing_bundle_is_a_503(no_models):
     with pytest.raises(RecognitionError, match="no model available") as caught:
         predict(seven_png(), "digit")
     assert caught.value.status == 503
