@@ -26,7 +26,7 @@ PATIENCE = 5
 
 
 def load_data(kind, dataset, limit, seed):
-    """Normalised train/val/test parts of every source for `kind`, as float32 arrays + indices."""
+    """Every source's parts for `kind`, and train / validation as float32 images + class ids."""
     parts = datasets.load_parts(kind, dataset, limit=limit, seed=seed)
     index = {label: i for i, label in enumerate(LABELS[kind])}
 
