@@ -11,7 +11,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -84,7 +84,7 @@ def sha256_of(path):
     return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sha256(path, mtime_ns, size):
     """Hash once per file version: the key includes its modification time and size."""
     digest = hashlib.sha256()
@@ -485,7 +485,7 @@ def file_records(parts):
         {
             "name": part.source,
             "split": part.split,
-            "count": int(len(part.labels)),
+            "count": len(part.labels),
             "files": {Path(path).name: sha256_of(path) for path in part.files},
             "license": part.license,
         }

@@ -15,7 +15,7 @@ def summary(true, probabilities, labels):
     predicted = probabilities.argmax(axis=1)
     top3 = np.argsort(-probabilities, axis=1)[:, :3]
     result = {
-        "count": int(len(true)),
+        "count": len(true),
         "accuracy": _share(predicted == true),
         "top3": _share((top3 == true[:, None]).any(axis=1)),
     }

@@ -7,7 +7,7 @@ import math
 import os
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
@@ -185,7 +185,7 @@ def export(model, out_dir, kind, args, parts, history, seconds, metrics, true, p
                                           title=f"{kind}: all test sources")
     meta = {
         "name": kind,
-        "version": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"),
+        "version": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
         "labels": LABELS[kind],
         "architecture": {"name": args["arch"], "parameters": int(model.count_params())},
         "datasets": datasets.file_records(parts),
@@ -203,7 +203,7 @@ def export(model, out_dir, kind, args, parts, history, seconds, metrics, true, p
             "hardware": hardware(),
         },
         "seed": args["seed"],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     # A fresh, uncompiled copy: the bundle then holds no optimizer state (a third of the size).
     served = build_model(args["arch"], len(LABELS[kind]))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ml import datasets
-from ml.datasets import DatasetError, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
+from ml.datasets import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, DatasetError
 
 
 def write_idx(path, array, magic=None, cut=0):
