@@ -7,10 +7,6 @@ be shared with gunicorn's worker processes when it is SQLite in memory.
 import base64
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -19,7 +15,9 @@ import environ
 import psycopg
 import pytest
 import requests
-from django.conf import settings
+
+from hwrsite import servers
+from hwrsite.servers import manage
 
 from .conftest import character_png
 
@@ -46,13 +44,6 @@ def server_database(tmp_path):
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def manage(env, *args):
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def sample_fixture(path, count):
     """A loaddata fixture of `count` digit samples, as the recognition service records them."""
     png = base64.b64encode(character_png(0)).decode()
@@ -68,38 +59,14 @@ def sample_fixture(path, count):
     return [record["pk"] for record in records]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn(server_database, tmp_path):
     """(base URL, environment) of a gunicorn serving the app on a migrated, empty database."""
     env = {**os.environ, "DATABASE_URL": server_database, "MEDIA_ROOT": str(tmp_path / "media"),
            "DEBUG": "True"}
     manage(env, "migrate", "--noinput")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "hwrsite.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", str(WRITERS // 2), "--log-level", "warning"],
-        cwd=settings.BASE_DIR, env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/api/v1/openapi.json", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with servers.gunicorn(env, workers=2, threads=WRITERS // 2) as (url, _):
         yield url, env
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.slow

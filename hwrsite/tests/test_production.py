@@ -1,0 +1,105 @@
+"""The app as deployed: gunicorn, DEBUG off, settings from the environment (.env.example)."""
+import os
+import re
+
+import pytest
+import requests
+
+from hwrsite import servers
+from hwrsite.servers import ROOT, manage
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    """gunicorn with the production example settings, on a scratch SQLite database."""
+    scratch = tmp_path_factory.mktemp("production")
+    env = {**os.environ, **_example_settings()}
+    env.update({
+        "DEBUG": "False",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{scratch / 'db.sqlite3'}",
+        "STATIC_ROOT": str(scratch / "static"),
+        "MEDIA_ROOT": str(scratch / "media"),
+        "HWR_MODELS_DIR": str(scratch / "models"),
+        "HWR_SHEETS_LOCK_FILE": str(scratch / "sheets.lock"),
+        "GOOGLE_SERVICE_ACCOUNT_FILE": "",
+    })
+    env.pop("HWR_BUNDLED_MODELS_DIR", None)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    with servers.gunicorn(env) as (url, _):
+        yield url, env
+
+
+def _example_settings():
+    """KEY=value lines of .env.example (comments and blank lines skipped)."""
+    pairs = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def https_get(url, path, **kwargs):
+    return requests.get(f"{url}{path}", headers={"X-Forwarded-Proto": "https"},
+                        allow_redirects=False, timeout=30, **kwargs)
+
+
+def test_check_deploy_is_clean_with_the_example_settings(production):
+    _, env = production
+    output = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert "no issues" in output
+
+
+def test_plain_http_is_redirected_to_https(production):
+    url, _ = production
+    response = requests.get(f"{url}/draw/", allow_redirects=False, timeout=30)
+    assert response.status_code == 301
+    assert response.headers["Location"].startswith("https://")
+
+
+def test_pages_carry_security_headers_and_static_files_are_served(production):
+    url, _ = production
+    page = https_get(url, "/draw/")
+    assert page.status_code == 200
+    headers = page.headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "csrftoken" in headers["Set-Cookie"] and "Secure" in headers["Set-Cookie"]
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text).group(1)
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", stylesheet)  # hashed name
+    css = https_get(url, stylesheet)
+    assert css.status_code == 200 and "max-age" in css.headers["Cache-Control"]
+
+
+def test_page_routes_enforce_csrf_and_the_api_does_not_need_it(production):
+    url, _ = production
+    headers = {"X-Forwarded-Proto": "https", "Accept": "application/json",
+               "Referer": "https://127.0.0.1/draw/"}
+    for path, body in (("/submit", {"kind": "digit", "image": "data:,"}),
+                       ("/feedback", {"sample_id": "x", "is_correct": True})):
+        response = requests.post(f"{url}{path}", json=body, headers=headers, timeout=30)
+        assert response.status_code == 403
+        assert "error" in response.json()
+    api = requests.post(f"{url}/api/v1/predict", json={"kind": "digit", "image": "data:,"},
+                        headers={"X-Forwarded-Proto": "https"}, timeout=30)
+    assert api.status_code == 400 and "error" in api.json()
+
+
+def test_admin_requires_a_staff_login(production):
+    url, _ = production
+    response = https_get(url, "/admin/feedback/feedback/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response.headers["Location"]
+
+
+def test_uploaded_media_is_not_served_by_the_app(production):
+    url, _ = production
+    assert https_get(url, "/media/samples/anything.png").status_code == 404
