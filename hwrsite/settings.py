@@ -78,6 +78,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         transaction_mode="IMMEDIATE",
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
+# The cache counts API requests for rate limiting; use one every worker shares in production
+# (redis://..., or filecache:///path on a single host).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# API requests allowed per client address, e.g. "120/min" (empty: no limit).
+HWR_API_RATE_LIMIT = env("HWR_API_RATE_LIMIT", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,6 +9,7 @@ from hwrsite import servers
 from hwrsite.servers import ROOT, manage
 
 pytestmark = pytest.mark.slow
+RATE_LIMIT = 12
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,8 @@ def production(tmp_path_factory):
         "HWR_MODELS_DIR": str(scratch / "models"),
         "HWR_SHEETS_LOCK_FILE": str(scratch / "sheets.lock"),
         "GOOGLE_SERVICE_ACCOUNT_FILE": "",
+        "HWR_API_RATE_LIMIT": f"{RATE_LIMIT}/min",
+        "CACHE_URL": f"filecache://{scratch / 'cache'}",
     })
     env.pop("HWR_BUNDLED_MODELS_DIR", None)
     manage(env, "migrate", "--noinput")
@@ -103,3 +106,20 @@ def test_admin_requires_a_staff_login(production):
 def test_uploaded_media_is_not_served_by_the_app(production):
     url, _ = production
     assert https_get(url, "/media/samples/anything.png").status_code == 404
+
+
+def test_api_is_rate_limited_per_client_across_workers(production):
+    url, _ = production
+    body = {"kind": "digit", "image": "data:,"}
+    statuses = [
+        requests.post(f"{url}/api/v1/predict", json=body, timeout=30,
+                      headers={"X-Forwarded-Proto": "https"}).status_code
+        for _ in range(RATE_LIMIT + 3)
+    ]
+    assert 429 in statuses
+    assert statuses.count(400) <= RATE_LIMIT  # bad input still counts, and is still a 400
+    refused = requests.post(f"{url}/api/v1/predict", json=body, timeout=30,
+                            headers={"X-Forwarded-Proto": "https"})
+    assert refused.status_code == 429
+    assert refused.json()["error"].startswith("too many requests")
+    assert int(refused.headers["Retry-After"]) > 0
