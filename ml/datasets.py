@@ -16,7 +16,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from recognition import preprocessing
 from recognition.kinds import LABELS
@@ -205,27 +205,8 @@ def read_unipen(split, root=None):
 
 
 def rasterise(strokes, width, box=RASTER_BOX):
-    """Pen strokes in y-up tablet units -> ink map drawn as a browser canvas does.
-
-    Scaled by the character's own box (tablets differ a hundredfold), y flipped so that up is
-    row 0, lines with round joins and round caps (a disc at every point).
-    """
-    points = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes]
-    every = np.concatenate(points)
-    (x0, y0), (x1, y1) = every.min(axis=0), every.max(axis=0)
-    scale = box / max(x1 - x0, y1 - y0, 1e-9)
-    margin = width
-    size = (int((x1 - x0) * scale) + 2 * margin + 1, int((y1 - y0) * scale) + 2 * margin + 1)
-    canvas = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(canvas)
-    radius = width / 2
-    for stroke in points:
-        xy = [(margin + (x - x0) * scale, margin + (y1 - y) * scale) for x, y in stroke]
-        if len(xy) > 1:
-            draw.line(xy, fill=255, width=width, joint="curve")
-        for x, y in xy:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
-    return np.asarray(canvas, dtype=np.float32) / 255.0
+    """UNIPEN pen strokes (y up, tablet units) -> ink map, by the shared canvas-like rasteriser."""
+    return preprocessing.rasterise(strokes, width, box, y_up=True)
 
 
 def _normalise_record(item):

@@ -10,7 +10,7 @@ Only NumPy, SciPy and Pillow are used here: the web process must never import Te
 import io
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 SIZE = 28
@@ -264,6 +264,32 @@ def _working_ink_map(image):
         except NothingDrawn:
             pass  # faint or thin strokes can vanish at half resolution: look again at full
     return ink_map(image)
+
+
+def rasterise(strokes, width, box, y_up=True):
+    """Pen strokes -> ink map in [0, 1] drawn as a browser canvas does.
+
+    Scaled by the strokes' own box (tablets and screens differ a hundredfold), lines with round
+    joins and round caps (a disc at every point). `y_up` is for tablet data (UNIPEN), whose y
+    grows upwards; canvas strokes have y growing downwards, as image rows do.
+    """
+    points = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes]
+    every = np.concatenate(points)
+    (x0, y0), (x1, y1) = every.min(axis=0), every.max(axis=0)
+    scale = box / max(x1 - x0, y1 - y0, 1e-9)
+    margin = width
+    size = (int((x1 - x0) * scale) + 2 * margin + 1, int((y1 - y0) * scale) + 2 * margin + 1)
+    canvas = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(canvas)
+    radius = width / 2
+    for stroke in points:
+        rows = (y1 - stroke[:, 1]) if y_up else (stroke[:, 1] - y0)
+        xy = list(zip(margin + (stroke[:, 0] - x0) * scale, margin + rows * scale))
+        if len(xy) > 1:
+            draw.line(xy, fill=255, width=width, joint="curve")
+        for x, y in xy:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(canvas, dtype=np.float32) / 255.0
 
 
 def to_png(image28):
