@@ -8,6 +8,30 @@ from django.db import models
 from recognition.kinds import KIND_CHOICES, is_valid_label
 
 
+class Word(models.Model):
+    """A line of several characters recognised together ("42", "Hello").
+
+    Each character is its own Sample (`word` and `position`), so feedback, review and
+    retraining work per character exactly as for single ones.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES)
+    source = models.CharField(max_length=8)
+    image = models.FileField(upload_to="words/%Y/%m/%d/", max_length=200)
+    image_sha256 = models.CharField(max_length=64)
+    strokes = models.JSONField(null=True, blank=True, help_text="the pen strokes, when sent")
+    text = models.CharField(max_length=64)
+    case_consistency = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.kind} word {self.id} -> {self.text}"
+
+
 class Sample(models.Model):
     """One image the app recognised, with the server's own record of its prediction."""
 
@@ -28,6 +52,13 @@ class Sample(models.Model):
     model_name = models.CharField(max_length=16)
     model_version = models.CharField(max_length=64)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    word = models.ForeignKey(Word, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="characters")
+    position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="index in the word")
+    box = models.JSONField(null=True, blank=True,
+                           help_text="[left, top, right, bottom] in the word's image or strokes")
+    prompt = models.CharField(max_length=1, blank=True,
+                              help_text="the character a challenge asked for (a prompted sample)")
 
     class Meta:
         ordering = ["-created"]
@@ -69,6 +100,13 @@ class Feedback(models.Model):
         VERIFIED = "verified"
         REJECTED = "rejected"
 
+    class Origin(models.TextChoices):
+        """How much the label is trusted: a person's answer on a prediction, or a challenge's
+        prompt (the person was asked to draw it; nobody checked what they drew)."""
+
+        ANSWER = "answer"
+        PROMPT = "prompt"
+
     sample = models.OneToOneField(
         Sample, on_delete=models.CASCADE, primary_key=True, related_name="feedback"
     )
@@ -77,6 +115,7 @@ class Feedback(models.Model):
         max_length=1, blank=True, help_text="the right character when the prediction was wrong"
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
+    origin = models.CharField(max_length=6, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
     reviewer_notes = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)

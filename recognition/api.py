@@ -1,12 +1,11 @@
 """POST /api/v1/predict: the recognition service for API clients (CSRF-exempt, documented)."""
 import uuid
-from typing import Optional
+from typing import Optional, Union
 
 from ninja import Router, Schema
 
 from feedback.models import Sample
 from recognition import forms
-from recognition.services import recognize
 
 router = Router(tags=["recognition"])
 # Operations that run outside the request transaction (see recognition.services.recognize).
@@ -34,6 +33,25 @@ class PredictionOut(Schema):
     sample_id: uuid.UUID
 
 
+class CharacterOut(Schema):
+    position: int
+    box: list[float]  # left, top, right, bottom in the image's pixels (or the strokes' unit)
+    label: str
+    confidence: float
+    top3: list[LabelProbability]
+    normalized_image: str
+    sample_id: uuid.UUID
+
+
+class TextPredictionOut(Schema):
+    kind: str
+    text: str
+    characters: list[CharacterOut]
+    case_consistency: bool
+    model: ModelInfo
+    word_id: uuid.UUID
+
+
 class ErrorOut(Schema):
     error: str
 
@@ -49,20 +67,20 @@ PREDICT_BODY = {
 
 @router.post(
     "/predict",
-    response={200: PredictionOut, 400: ErrorOut, 413: ErrorOut, 503: ErrorOut},
-    summary="Recognise a handwritten character",
+    response={200: Union[PredictionOut, TextPredictionOut], 400: ErrorOut, 413: ErrorOut,
+              503: ErrorOut},
+    summary="Recognise a handwritten character, or several in a row",
     description=(
         "Send a JSON body `{\"image\": \"data:image/png;base64,...\", \"kind\": \"digit\"}` or a "
         "multipart form with an `image` file and `kind` (digit, letter or any). The answer holds "
         "the label, its confidence, the top 5, the 28x28 image the model saw and the `sample_id` "
-        "to give feedback on."
+        "to give feedback on. With `\"multi\": true` (and, for drawings, the pen `strokes`) the "
+        "line is split into characters: the answer holds the `text` and, per character, its box, "
+        "label, confidence, top 3, normalised image and `sample_id`."
     ),
     openapi_extra={"requestBody": PREDICT_BODY},
     url_name="predict",
 )
 def predict(request):
-    if request.content_type == "multipart/form-data":
-        image, kind = forms.read_upload(request)
-    else:
-        image, kind = forms.read_drawing(request)
-    return recognize(image, kind, Sample.Source.API)
+    reader = forms.read_upload if request.content_type == "multipart/form-data" else forms.read_drawing
+    return reader(request).recognize(Sample.Source.API)

@@ -1,15 +1,17 @@
 """Request bodies of the recognition routes: a drawing as JSON, or an uploaded image file.
 
-Both readers return (image bytes, kind) and turn every malformed body into a RecognitionError,
-so the page routes and the API refuse bad input with the same messages.
+Both readers return a services.PredictionRequest and turn every malformed body into a
+RecognitionError, so the page routes and the API refuse bad input with the same messages.
 """
+from typing import Optional
+
 from django import forms
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http.multipartparser import MultiPartParserError
 from pydantic import BaseModel, Field, ValidationError
 
 from recognition.kinds import KINDS
-from recognition.services import RecognitionError, check_size, decode_data_url
+from recognition.services import PredictionRequest, RecognitionError, check_size, decode_data_url
 
 KIND_SCHEMA = {"enum": list(KINDS), "default": "digit"}
 
@@ -19,6 +21,12 @@ class DrawingIn(BaseModel):
 
     image: str = Field(description="the image as a data URL: data:image/png;base64,...")
     kind: str = Field("digit", json_schema_extra=KIND_SCHEMA)
+    multi: bool = Field(False, description="several characters in a row: answer with text and characters")
+    strokes: Optional[list[list[list[float]]]] = Field(
+        None, description="multi only: the pen strokes, each a list of [x, y] or [x, y, t] points "
+                          "(y down, in any unit; the canvas page sends pixels of the image)")
+    case_consistency: bool = Field(
+        False, description="multi, letter and any only: one case pattern per word (hello, Hello, HELLO)")
 
 
 class UploadForm(forms.Form):
@@ -26,6 +34,8 @@ class UploadForm(forms.Form):
 
     image = forms.FileField()
     kind = forms.CharField(required=False)
+    multi = forms.BooleanField(required=False)
+    case_consistency = forms.BooleanField(required=False)
 
 
 UPLOAD_SCHEMA = {
@@ -34,6 +44,9 @@ UPLOAD_SCHEMA = {
     "properties": {
         "image": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP, BMP or GIF"},
         "kind": {"type": "string", **KIND_SCHEMA},
+        "multi": {"type": "boolean", "default": False,
+                  "description": "several characters in a row, split by connected components"},
+        "case_consistency": {"type": "boolean", "default": False},
     },
 }
 
@@ -44,7 +57,10 @@ def read_drawing(request):
         drawing = DrawingIn.model_validate_json(body)
     except ValidationError as error:
         raise RecognitionError(f"invalid JSON body: {_describe(error)}") from error
-    return decode_data_url(drawing.image), drawing.kind
+    if drawing.strokes is not None and not drawing.multi:
+        raise RecognitionError("strokes are only read with multi: true")
+    return PredictionRequest(decode_data_url(drawing.image), drawing.kind, drawing.multi,
+                             drawing.strokes, drawing.case_consistency)
 
 
 def read_upload(request):
@@ -54,7 +70,9 @@ def read_upload(request):
         raise RecognitionError(f"invalid upload: {problems}")
     upload = form.cleaned_data["image"]
     check_size(upload.size)
-    return upload.read(), form.cleaned_data["kind"] or "digit"
+    return PredictionRequest(upload.read(), form.cleaned_data["kind"] or "digit",
+                             form.cleaned_data["multi"],
+                             case_consistency=form.cleaned_data["case_consistency"])
 
 
 def _read(parse):

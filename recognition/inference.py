@@ -16,6 +16,10 @@ from ml.registry import active_version
 from recognition.preprocessing import INPUT_CONTRACT
 
 
+# The most characters one inference call takes (a power of two).
+MAX_BATCH = 64
+
+
 class ModelUnavailable(RuntimeError):
     """No usable model bundle for a kind (not trained yet, or not matching the contract)."""
 
@@ -38,11 +42,13 @@ class Recognizer:
         self._local = threading.local()
         self._thread_interpreter()  # fail at load, not at the first request, if it does not fit
 
-    def _thread_interpreter(self):
-        state = getattr(self._local, "state", None)
+    def _thread_interpreter(self, batch=1):
+        """This thread's interpreter for `batch` images at once (batches have their own, resized
+        once, so that switching sizes never reallocates tensors)."""
+        states = self._local.__dict__.setdefault("states", {})
+        state = states.get(batch)
         if state is None:
             interpreter = Interpreter(model_content=self._model_content, num_threads=1)
-            interpreter.allocate_tensors()
             (input_detail,) = interpreter.get_input_details()
             output_detail = interpreter.get_output_details()[0]
             input_shape = [int(n) for n in input_detail["shape"]]
@@ -56,19 +62,39 @@ class Recognizer:
                     f"{self.bundle_dir}: model has {output_detail['shape'][-1]} outputs "
                     f"for {len(self.labels)} labels"
                 )
+            if batch != 1:
+                interpreter.resize_tensor_input(input_detail["index"], [batch, *input_shape[1:]])
+            interpreter.allocate_tensors()
             state = (interpreter, input_detail["index"], output_detail["index"])
-            self._local.state = state
+            states[batch] = state
         return state
 
     def probabilities(self, image28):
         """28x28 float32 image (the preprocessing output) -> probability per label."""
-        interpreter, input_index, output_index = self._thread_interpreter()
-        interpreter.set_tensor(input_index, image28.reshape(INPUT_CONTRACT["shape"]))
+        return self._run(image28.reshape(INPUT_CONTRACT["shape"]), 1)[0]
+
+    def batch_probabilities(self, images28):
+        """N x 28 x 28 float32 images (a word's characters) -> N x labels, in one inference call.
+
+        The batch is padded to the next power of two, so a thread keeps a handful of
+        interpreters (1, 2, 4, ... MAX_BATCH) instead of one per word length.
+        """
+        count = len(images28)
+        if not 0 < count <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} images, not {count}")
+        batch = 1 << (count - 1).bit_length()
+        inputs = np.zeros((batch, *INPUT_CONTRACT["shape"][1:]), np.float32)
+        inputs[:count] = np.asarray(images28, np.float32).reshape(count, *INPUT_CONTRACT["shape"][1:])
+        return self._run(inputs, batch)[:count]
+
+    def _run(self, inputs, batch):
+        interpreter, input_index, output_index = self._thread_interpreter(batch)
+        interpreter.set_tensor(input_index, inputs)
         interpreter.invoke()
-        scores = interpreter.get_tensor(output_index)[0].astype(np.float64)
+        scores = interpreter.get_tensor(output_index).astype(np.float64)
         if self.outputs_logits:
-            scores = np.exp(scores - scores.max())
-        return scores / scores.sum()
+            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
 
 
 logger = logging.getLogger(__name__)

@@ -250,20 +250,21 @@ HALF_MIN_STROKE = 3.0
 
 def preprocess_bytes(data, max_pixels=25_000_000):
     """Image file bytes -> normalised 28x28 float32 (the web's whole input path)."""
-    return normalize(_working_ink_map(decode_image(data, max_pixels=max_pixels)))
+    return normalize(working_ink_map(decode_image(data, max_pixels=max_pixels))[0])
 
 
-def _working_ink_map(image):
-    """The ink map at half resolution when strokes are thick enough (a drawn canvas: a quarter
-    of the work), else at full resolution (thin pen strokes in a photo keep their detail)."""
+def working_ink_map(image):
+    """(ink map, image pixels per ink map pixel): at half resolution when strokes are thick
+    enough (a drawn canvas: a quarter of the work), else at full resolution (thin pen strokes
+    in a photo keep their detail)."""
     if min(image.size) >= 2 * HALF_MIN_SIDE:
         try:
             ink = ink_map(image.reduce(2))
             if stroke_width(ink > 0.5) >= HALF_MIN_STROKE:
-                return ink
+                return ink, 2
         except NothingDrawn:
             pass  # faint or thin strokes can vanish at half resolution: look again at full
-    return ink_map(image)
+    return ink_map(image), 1
 
 
 def rasterise(strokes, width, box, y_up=True):

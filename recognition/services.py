@@ -7,17 +7,24 @@ import base64
 import binascii
 import hashlib
 import io
+from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from PIL import Image
 
-from feedback.models import Sample
+from feedback.models import Sample, Word
+from recognition import segmentation
 from recognition.inference import ModelUnavailable, get_recognizer
 from recognition.kinds import KINDS
-from recognition.preprocessing import PreprocessingError, preprocess_bytes, to_png
+from recognition.preprocessing import (
+    PreprocessingError, decode_image, normalize, preprocess_bytes, to_png, working_ink_map,
+)
 
 TOP_K = 5
+TEXT_TOP_K = 3
 
 
 class RecognitionError(Exception):
@@ -29,6 +36,23 @@ class RecognitionError(Exception):
         super().__init__(message)
         if status is not None:
             self.status = status
+
+
+@dataclass
+class PredictionRequest:
+    """What a route was asked to recognise (see recognition.forms)."""
+
+    image: bytes
+    kind: str
+    multi: bool = False
+    strokes: list | None = None
+    case_consistency: bool = False
+
+    def recognize(self, source):
+        """Recognise and store: a Word of characters when `multi`, else one Sample."""
+        if self.multi:
+            return recognize_text(self.image, self.kind, source, self.strokes, self.case_consistency)
+        return recognize(self.image, self.kind, source)
 
 
 def check_kind(kind):
@@ -62,26 +86,30 @@ def predict(data, kind):
         image28 = preprocess_bytes(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
-    try:
-        recognizer = get_recognizer(kind)
-    except ModelUnavailable as error:
-        raise RecognitionError(str(error), status=503) from error
+    recognizer = _recognizer(kind)
     probabilities = recognizer.probabilities(image28)
-    ranked = probabilities.argsort()[::-1][:TOP_K]
-    top5 = [
-        {"label": recognizer.labels[i], "probability": round(float(probabilities[i]), 6)}
-        for i in ranked
-    ]
     result = {
         "kind": kind,
-        "label": top5[0]["label"],
-        "confidence": top5[0]["probability"],
-        "top5": top5,
+        **ranked_labels(recognizer.labels, probabilities, TOP_K, "top5"),
         "model": {"name": recognizer.name, "version": recognizer.version},
     }
     if kind != "digit":
         result["case_insensitive"] = case_insensitive_best(recognizer.labels, probabilities)
     return image28, result
+
+
+def _recognizer(kind):
+    try:
+        return get_recognizer(kind)
+    except ModelUnavailable as error:
+        raise RecognitionError(str(error), status=503) from error
+
+
+def ranked_labels(labels, probabilities, count, key):
+    """label, confidence and the `count` best guesses (under `key`) of one probability row."""
+    ranked = probabilities.argsort()[::-1][:count]
+    best = [{"label": labels[i], "probability": round(float(probabilities[i]), 6)} for i in ranked]
+    return {"label": best[0]["label"], "confidence": best[0]["probability"], key: best}
 
 
 def case_insensitive_best(labels, probabilities):
@@ -127,3 +155,124 @@ def _extension(data):
     """File extension from the bytes themselves (never from a client-supplied name)."""
     with Image.open(io.BytesIO(data)) as image:
         return (image.format or "bin").lower()
+
+
+def predict_text(data, kind, strokes=None, case_consistency=False):
+    """A written line (image bytes, and the pen strokes when known) -> its characters.
+
+    Returns (characters, normalised images, result dict without storage). All characters are
+    classified in one inference call. With `case_consistency` (letter and any only), the
+    letters' case is chosen for the whole word (see `consistent_case`).
+    """
+    check_kind(kind)
+    check_size(len(data))
+    try:
+        image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
+        if strokes is not None:
+            characters = segmentation.segment_strokes(strokes)
+        else:
+            ink, scale = working_ink_map(image)
+            characters = segmentation.segment_ink(ink)
+            for character in characters:
+                character.box = tuple(value * scale for value in character.box)
+        images28 = np.stack([normalize(character.ink) for character in characters])
+    except PreprocessingError as error:
+        raise RecognitionError(str(error)) from error
+    recognizer = _recognizer(kind)
+    probabilities = recognizer.batch_probabilities(images28)
+    cased = case_consistency and kind != "digit"
+    if cased:
+        probabilities = consistent_case(recognizer.labels, probabilities)
+    entries = [
+        {"position": position, "box": [round(float(v), 2) for v in character.box],
+         **ranked_labels(recognizer.labels, row, TEXT_TOP_K, "top3")}
+        for position, (character, row) in enumerate(zip(characters, probabilities))
+    ]
+    result = {
+        "kind": kind,
+        "text": "".join(entry["label"] for entry in entries),
+        "characters": entries,
+        "case_consistency": cased,
+        "model": {"name": recognizer.name, "version": recognizer.version},
+    }
+    return characters, images28, result
+
+
+# Case patterns of a word: every letter lower case, the first one upper case, all upper case.
+CASE_PATTERNS = {
+    "lower": lambda position: str.lower,
+    "capitalised": lambda position: str.upper if position == 0 else str.lower,
+    "upper": lambda position: str.upper,
+}
+
+
+def consistent_case(labels, probabilities):
+    """Probabilities with each letter's case set by the word's likeliest case pattern.
+
+    A letter's case alone is often a guess ("o"/"O", "s"/"S" differ only in size, which
+    normalisation removes), but words are written in one of a few patterns ("hello", "Hello",
+    "HELLO"): the pattern with the highest joint probability is chosen and each letter's
+    probability moves to that case, whatever letter it is. Digits are left alone.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    pairs = [(index[label], index[label.swapcase()]) for label in labels
+             if label.isupper() and label.swapcase() in index]
+    if not pairs:
+        return probabilities
+    upper, lower = (np.array(side) for side in zip(*pairs))
+    letter_mass = probabilities[:, upper] + probabilities[:, lower]
+    is_letter = letter_mass.sum(axis=1) > 0.5
+    if is_letter.sum() < 2:
+        return probabilities
+    best_pattern, best_score = None, -np.inf
+    for pattern in CASE_PATTERNS.values():
+        wants_upper = np.array([pattern(position) is str.upper for position in range(len(probabilities))])
+        chosen = np.where(wants_upper[:, None], probabilities[:, upper], probabilities[:, lower])
+        score = np.log(chosen.sum(axis=1)[is_letter] / letter_mass.sum(axis=1)[is_letter] + 1e-9).sum()
+        if score > best_score:
+            best_pattern, best_score = wants_upper, score
+    adjusted = probabilities.copy()
+    rows = np.flatnonzero(is_letter)
+    for row in rows:
+        keep, drop = (upper, lower) if best_pattern[row] else (lower, upper)
+        adjusted[row, keep] += adjusted[row, drop]
+        adjusted[row, drop] = 0.0
+    return adjusted
+
+
+def recognize_text(data, kind, source, strokes=None, case_consistency=False):
+    """Recognise a written line and store it: a Word, and one Sample per character.
+
+    Each character's Sample holds its own image (its strokes rasterised, or its piece of the
+    uploaded image), so feedback, review and retraining treat it as any single character.
+    """
+    characters, images28, result = predict_text(data, kind, strokes, case_consistency)
+    word = Word(kind=kind, source=source, image_sha256=hashlib.sha256(data).hexdigest(),
+                strokes=strokes, text=result["text"], case_consistency=result["case_consistency"])
+    word.image.save(f"{word.id}.{_extension(data)}", ContentFile(data), save=False)
+    samples = []
+    for character, image28, entry in zip(characters, images28, result["characters"]):
+        normalized_png = to_png(image28)
+        sample = Sample(
+            kind=kind, source=source, word=word, position=entry["position"], box=entry["box"],
+            image_sha256="", normalized_png=normalized_png, predicted_label=entry["label"],
+            confidence=entry["confidence"], top5=entry["top3"],
+            model_name=result["model"]["name"], model_version=result["model"]["version"],
+        )
+        original = ink_png(character.ink)
+        sample.image_sha256 = hashlib.sha256(original).hexdigest()
+        sample.image.save(f"{sample.id}.png", ContentFile(original), save=False)
+        entry["normalized_image"] = "data:image/png;base64," + base64.b64encode(normalized_png).decode()
+        entry["sample_id"] = str(sample.id)
+        samples.append(sample)
+    with transaction.atomic():
+        word.save()
+        Sample.objects.bulk_create(samples)
+    return {**result, "word_id": str(word.id)}
+
+
+def ink_png(ink):
+    """A character's ink map as a PNG drawn black on white, as a canvas would send it."""
+    buffer = io.BytesIO()
+    Image.fromarray((255 - np.clip(ink, 0, 1) * 255).round().astype(np.uint8), "L").save(buffer, format="PNG")
+    return buffer.getvalue()

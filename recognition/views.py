@@ -8,7 +8,7 @@ from django.shortcuts import render
 from feedback.models import Sample
 from recognition import forms
 from recognition.kinds import KINDS, LABELS
-from recognition.services import RecognitionError, recognize
+from recognition.services import RecognitionError
 
 
 def json_post(view):
@@ -46,12 +46,10 @@ def upload_page(request):
 @transaction.non_atomic_requests  # see recognition.services.recognize
 @json_post
 def submit(request):
-    image, kind = forms.read_drawing(request)
-    return recognize(image, kind, Sample.Source.CANVAS)
+    return forms.read_drawing(request).recognize(Sample.Source.CANVAS)
 
 
 @transaction.non_atomic_requests
 @json_post
 def upload(request):
-    image, kind = forms.read_upload(request)
-    return recognize(image, kind, Sample.Source.UPLOAD)
+    return forms.read_upload(request).recognize(Sample.Source.UPLOAD)
