@@ -1,0 +1,116 @@
+"""Segmentation of a line into characters: synthetic strokes for each rule, real UNIPEN lines."""
+import numpy as np
+import pytest
+
+from ml.datasets import read_unipen
+from ml.text_lines import build_line, records_by_label
+from recognition import segmentation
+from recognition.preprocessing import NothingDrawn, decode_image, ink_map, normalize
+from recognition.segmentation import SegmentationError, group_pieces, segment_ink, segment_strokes
+
+# Synthetic strokes in pixels, y down, line height 100.
+I_STEM, I_DOT = [[10, 40], [10, 100]], [[12, 15]]
+T_STEM, T_BAR = [[60, 0], [60, 100]], [[40, 30], [85, 30]]
+FOUR = [[[120, 0], [105, 65], [165, 65]], [[150, 20], [150, 100]]]
+E = [[[200, 0], [200, 100]], [[200, 0], [250, 0]], [[200, 50], [240, 50]], [[200, 100], [250, 100]]]
+H_LEGS_FIRST = [[[300, 0], [300, 100]], [[350, 0], [350, 100]], [[300, 50], [350, 50]]]
+
+
+def boxes_of(strokes):
+    return [[*np.min(s, axis=0), *np.max(s, axis=0)] for s in map(np.array, strokes)]
+
+
+def test_dot_bar_and_multi_stroke_characters_are_grouped():
+    # i, then t with its bar added last (after the 4 and the E), a two-stroke 4, an E, an H.
+    strokes = [I_STEM, I_DOT, T_STEM, *FOUR, *E, *H_LEGS_FIRST, T_BAR]
+    groups = group_pieces(boxes_of(strokes))
+    assert groups == [[0, 1], [2, 12], [3, 4], [5, 6, 7, 8], [9, 10, 11]]
+
+
+def test_touching_and_slightly_overlapping_characters_stay_apart():
+    zero = [[[0, 0], [50, 0], [50, 100], [0, 100], [0, 0]]]
+    # the second 0 starts 8 units before the first one ends: boxes overlap, the characters don't
+    overlapping = [[[42, 0], [92, 0], [92, 100], [42, 100], [42, 0]]]
+    one = [[[100, 0], [100, 100]]]
+    assert group_pieces(boxes_of(zero + overlapping + one)) == [[0], [1], [2]]
+
+
+def test_a_speck_far_from_any_character_is_dropped():
+    assert group_pieces(boxes_of([I_STEM, [[200, 90]]])) == [[0]]
+
+
+def test_characters_come_left_to_right_whatever_the_writing_order():
+    characters = segment_strokes([FOUR[0], FOUR[1], I_STEM, I_DOT])
+    assert [c.box[0] for c in characters] == sorted(c.box[0] for c in characters)
+    assert characters[0].box == (10.0, 15.0, 12.0, 100.0)
+    assert all(normalize(c.ink).shape == (28, 28) for c in characters)
+
+
+@pytest.mark.parametrize("strokes, message", [
+    ([], "non-empty list"),
+    ([[]], "stroke 1 must be a non-empty list"),
+    ([[[1, 2, 3, 4]]], "[x, y] or [x, y, t]"),
+    ([[[1, 2]], [[float("nan"), 2]]], "stroke 2: coordinates must be finite"),
+    ([[[1e9, 2]]], "within"),
+    ([[[0, 0]]] * (segmentation.MAX_STROKES + 1), "too many strokes"),
+    ([[[0, 0]] * (segmentation.MAX_POINTS + 1)], "too many points"),
+])
+def test_bad_strokes_are_refused_with_a_message(strokes, message):
+    with pytest.raises(SegmentationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        segment_strokes(strokes)
+
+
+def test_too_many_characters_are_refused():
+    strokes = [[[x * 100, 0], [x * 100, 100]] for x in range(segmentation.MAX_CHARACTERS + 1)]
+    with pytest.raises(SegmentationError, match="too many characters"):
+        segment_strokes(strokes)
+
+
+@pytest.fixture(scope="module")
+def unipen_test():
+    records, _ = read_unipen("test")
+    return records_by_label(records)
+
+
+def pick(by_label, label, strokes):
+    """The first held-out record of `label` written with exactly `strokes` strokes."""
+    return next(r for r in by_label[label] if len(r["strokes"]) == strokes)
+
+
+def test_real_i_dot_t_bar_and_two_stroke_four(unipen_test):
+    records = [pick(unipen_test, "i", 2), pick(unipen_test, "t", 2), pick(unipen_test, "4", 2),
+               pick(unipen_test, "E", 4), pick(unipen_test, "x", 2)]
+    line = build_line(records, np.random.default_rng(1), gaps=(0.1, 0.2))
+    groups = group_pieces(boxes_of(line.strokes))
+    assert groups == [[0, 1], [2, 3], [4, 5], [6, 7, 8, 9], [10, 11]]
+
+
+def test_real_lines_with_overlap_are_split_into_their_characters(unipen_test):
+    """Random held-out characters with gaps from -8 % to 30 % of the line height: each line's
+    groups must be exactly its characters' strokes, for nearly every line."""
+    rng = np.random.default_rng(7)
+    labels = sorted(unipen_test)
+    right = 0
+    for _ in range(60):
+        records = [unipen_test[label][rng.integers(len(unipen_test[label]))]
+                   for label in rng.choice(labels, 4)]
+        line = build_line(records, rng)
+        ends = np.cumsum([len(r["strokes"]) for r in records])
+        expected = [list(range(start, end)) for start, end in zip([0, *ends[:-1]], ends)]
+        right += group_pieces(boxes_of(line.strokes)) == expected
+    assert right >= 45, f"{right} of 60 lines split into their characters"
+
+
+def test_image_without_strokes_is_split_by_connected_components(unipen_test):
+    records = [pick(unipen_test, "7", 1), pick(unipen_test, "i", 2), pick(unipen_test, "3", 1)]
+    line = build_line(records, np.random.default_rng(2), gaps=(0.2, 0.3))
+    characters = segment_ink(ink_map(decode_image(line.png)))
+    assert len(characters) == 3
+    stroke_lefts = [min(x for stroke in line.strokes[a:b] for x, _ in stroke)
+                    for a, b in [(0, 1), (1, 3), (3, 4)]]
+    assert np.allclose([c.box[0] for c in characters], stroke_lefts, atol=8)
+
+
+def test_blank_image_has_no_characters():
+    with pytest.raises(NothingDrawn):
+        segment_ink(np.zeros((50, 200), np.float32))
