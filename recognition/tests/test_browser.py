@@ -134,10 +134,10 @@ def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_mode
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375 and box["width"] >= 250
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     focused = set()
-    for _ in range(10):
+    for _ in range(12):
         page.keyboard.press("Tab")
         focused.add(page.evaluate("document.activeElement.id"))
-    assert {"kind", "canvas", "predict", "undo", "clear", "live"} <= focused
+    assert {"kind", "mode", "canvas", "predict", "undo", "clear", "live"} <= focused
     touch_draw(context.new_cdp_session(page), box, SEVEN)
     assert len(page.evaluate("window.hwrDrawing.strokes")) == 1
     expect(page.locator("#result-bars li")).to_have_count(5)  # live prediction after the stroke

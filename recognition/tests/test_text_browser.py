@@ -1,0 +1,53 @@
+"""Text mode of the canvas page in Chromium: write "42" and "Hi" with the mouse, read them back."""
+import pytest
+from playwright.sync_api import expect
+
+from feedback.models import Feedback, Word
+from recognition.tests.test_browser import browser, draw, page, shot  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Strokes as fractions of the 3:1 canvas (x of its width, y of its height), written left to right.
+FORTY_TWO = [
+    [(0.16, 0.15), (0.10, 0.62), (0.24, 0.62)],                      # 4: the open corner ...
+    [(0.20, 0.35), (0.20, 0.88)],                                    # ... and the upright
+    [(0.32, 0.3), (0.37, 0.15), (0.43, 0.2), (0.43, 0.38), (0.32, 0.85), (0.46, 0.85)],  # 2
+]
+HI = [
+    [(0.12, 0.15), (0.12, 0.85)], [(0.24, 0.15), (0.24, 0.85)], [(0.12, 0.5), (0.24, 0.5)],  # H
+    [(0.32, 0.45), (0.32, 0.85)], [(0.32, 0.28)],                                             # i
+]
+
+
+def write(page, live_server, kind, strokes):
+    page.goto(f"{live_server.url}/draw/")
+    page.get_by_label("What will you write?").select_option(kind)
+    page.get_by_label("Mode").select_option("text")
+    page.locator("#live").uncheck()
+    draw(page, strokes)
+    page.get_by_role("button", name="Predict").click()
+
+
+def test_write_42_read_it_and_correct_one_character(page, live_server, real_models):
+    write(page, live_server, "digit", FORTY_TWO)
+    expect(page.locator("#text-label")).to_have_text("42")
+    expect(page.locator("#text-characters li")).to_have_count(2)
+    shot(page, "text-1-forty-two")
+    word = Word.objects.get()
+    assert (word.text, word.source, len(word.strokes)) == ("42", "canvas", 3)
+    assert all(len(point) == 3 for stroke in word.strokes for point in stroke)  # x, y, t
+
+    page.get_by_label("Character 2").fill("7")
+    page.get_by_role("button", name="Save corrections").click()
+    expect(page.locator("#text-status")).to_contain_text("you wrote “47”")
+    answers = {f.sample.position: (f.is_correct, f.correct_label)
+               for f in Feedback.objects.select_related("sample")}
+    assert answers == {0: (True, ""), 1: (False, "7")}
+
+
+def test_write_hi_with_a_dotted_i(page, live_server, real_models):
+    write(page, live_server, "letter", HI)
+    expect(page.locator("#text-label")).to_have_text("Hi")
+    expect(page.locator("#text-characters li")).to_have_count(2)
+    shot(page, "text-2-hi")
+    assert [s.position for s in Word.objects.get().characters.order_by("position")] == [0, 1]
