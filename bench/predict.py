@@ -144,6 +144,12 @@ def rss_mib(pid):
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (from /proc, in seconds)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_http(pngs, env, seconds, concurrency):
     port = free_port()
     server = subprocess.Popen(
@@ -195,6 +201,8 @@ def bench_http(pngs, env, seconds, concurrency):
                 latencies.extend(mine)
                 errors.extend(my_errors)
 
+        workers = worker_pids(server.pid)
+        cpu_before = sum(cpu_seconds(pid) for pid in workers)
         threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
         started = time.monotonic()
         for thread in threads:
@@ -206,6 +214,9 @@ def bench_http(pngs, env, seconds, concurrency):
         print(f"  {len(latencies) / elapsed:.0f} requests/s, p50 {percentile(latencies, 50):.2f} ms, "
               f"p99 {percentile(latencies, 99):.2f} ms, errors {len(errors)}"
               + (f" {sorted(set(map(str, errors)))[:5]}" if errors else ""))
+        worker_cpu_ms = (sum(cpu_seconds(pid) for pid in workers) - cpu_before) * 1e3 / len(latencies)
+        print(f"  gunicorn workers' CPU per request: {worker_cpu_ms:.2f} ms, so 2 uncontended cores "
+              f"would serve about {2000 / worker_cpu_ms:.0f} requests/s")
         for pid in worker_pids(server.pid):
             print(f"gunicorn worker {pid} RSS after the load: {rss_mib(pid):.1f} MiB")
     finally:
