@@ -43,36 +43,6 @@ def deployment(scratch):
     call_command("migrate", verbosity=0)
 
 
-def predict(client, png):
-    import base64
-
-    image = "data:image/png;base64," + base64.b64encode(png).decode()
-    return client.post("/api/v1/predict", {"kind": "digit", "image": image},
-                       content_type="application/json").json()
-
-
-def give_verified_feedback(client, samples, shuffle_labels=False):
-    from feedback.models import Feedback
-    from feedback.services import set_status
-
-    labels = [label for _, label, _ in samples]
-    if shuffle_labels:
-        random.Random(0).shuffle(labels)
-    for (png, _, _), label in zip(samples, labels):
-        result = predict(client, png)
-        right = result["label"] == label
-        client.post(f"/api/v1/samples/{result['sample_id']}/feedback",
-                    {"is_correct": right, "correct_label": "" if right else label},
-                    content_type="application/json")
-    set_status(Feedback.objects.filter(status=Feedback.Status.NEW), Feedback.Status.VERIFIED)
-
-
-def served_accuracy(client, samples):
-    results = [predict(client, png) for png, _, _ in samples]
-    hits = sum(r["label"] == label for r, (_, label, _) in zip(results, samples))
-    return hits / len(samples), sorted({r["model"]["version"] for r in results})
-
-
 def reset_feedback_and_registry():
     from feedback.models import Sample
     from ml import registry
@@ -88,6 +58,7 @@ def proof(client, feedback_pool, unseen):
     from django.core.management import call_command
 
     from ml.models import ModelVersion
+    from ml.simulation import give_verified_feedback, served_accuracy
 
     print(f"\n## proof: {len(feedback_pool)} feedback samples from the slanted writers, "
           f"{len(unseen)} drawings of other slanted writers to measure on")
@@ -111,6 +82,8 @@ def proof(client, feedback_pool, unseen):
 
 
 def timing(client, samples):
+    from ml.simulation import give_verified_feedback
+
     reset_feedback_and_registry()
     give_verified_feedback(client, samples)
     print(f"\n## timing: manage.py retrain --model digit with {len(samples)} verified samples")
