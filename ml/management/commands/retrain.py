@@ -1,4 +1,6 @@
 """manage.py retrain: fine-tune a recognizer on stored feedback, promote it only if it is better."""
+import dataclasses
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ml import retraining
@@ -16,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--model", required=True, choices=KINDS)
         parser.add_argument("--include-unreviewed", action="store_true",
                             help="also use corrections not yet reviewed (rejected ones never)")
+        parser.add_argument("--include-prompted", action="store_true",
+                            help="also use challenge drawings, labelled by their prompt")
         parser.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples)
         parser.add_argument("--holdout-percent", type=int, default=DEFAULTS.holdout_percent,
                             help="share of feedback samples held out to judge the candidate")
@@ -42,19 +46,8 @@ class Command(BaseCommand):
             raise CommandError("--holdout-percent must be between 1 and 99")
         if options["replay_ratio"] < 0:
             raise CommandError("--replay-ratio cannot be negative")
-        settings = retraining.Options(
-            include_unreviewed=options["include_unreviewed"],
-            holdout_percent=options["holdout_percent"],
-            replay_ratio=options["replay_ratio"],
-            epochs=options["epochs"],
-            min_samples=options["min_samples"],
-            max_test_drop=options["max_test_drop"],
-            min_holdout_gain=options["min_holdout_gain"],
-            test_limit=options["test_limit"],
-            seed=options["seed"],
-            dry_run=options["dry_run"],
-            force=options["force"],
-        )
+        names = {field.name for field in dataclasses.fields(retraining.Options)}
+        settings = retraining.Options(**{k: v for k, v in options.items() if k in names})
         try:
             outcome = retraining.run(options["model"], settings, log=self.stdout.write)
         except DatasetError as error:
