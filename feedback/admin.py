@@ -59,6 +59,24 @@ class ConfidenceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PromptedFilter(admin.SimpleListFilter):
+    """Challenge drawings (labelled by the prompt) apart from ordinary predictions."""
+
+    title = "prompted (challenge)"
+    parameter_name = "prompted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "prompted"), ("no", "not prompted")]
+
+    def queryset(self, request, queryset):
+        field = "prompt" if queryset.model is Sample else "sample__prompt"
+        if self.value() == "yes":
+            return queryset.exclude(**{field: ""})
+        if self.value() == "no":
+            return queryset.filter(**{field: ""})
+        return queryset
+
+
 class SubmissionInline(admin.TabularInline):
     model = FeedbackSubmission
     extra = 0
@@ -74,12 +92,12 @@ class SubmissionInline(admin.TabularInline):
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = [
         "sample_id", "original", "normalised", "predicted", "corrected", "is_correct", "confidence",
-        "kind", "source", "model_version", "status", "synced", "updated",
+        "kind", "source", "origin", "model_version", "status", "synced", "updated",
     ]
     list_select_related = ["sample"]
     list_filter = [
-        "status", "is_correct", "sample__kind", "sample__source", "sample__model_version",
-        ConfidenceFilter, SyncedFilter, "sample__predicted_label", "correct_label",
+        "status", "origin", PromptedFilter, "is_correct", "sample__kind", "sample__source",
+        "sample__model_version", ConfidenceFilter, SyncedFilter, "sample__predicted_label", "correct_label",
     ]
     search_fields = ["sample__predicted_label", "correct_label"]
     search_help_text = "A single character finds that exact label, predicted or corrected (case matters)."
@@ -198,7 +216,8 @@ class SampleAdmin(admin.ModelAdmin):
 
     list_display = ["id", "original", "normalised", "kind", "source", "predicted_label", "confidence",
                     "model_version", "created"]
-    list_filter = ["kind", "source", "model_version", ("feedback", admin.EmptyFieldListFilter)]
+    list_filter = ["kind", "source", PromptedFilter, "model_version",
+                   ("feedback", admin.EmptyFieldListFilter)]
     date_hierarchy = "created"
     readonly_fields = ["original", "normalised"]
 

@@ -30,6 +30,7 @@ STANDARD_TEST = {"digit": "mnist-test", "letter": "unipen-test", "any": "unipen-
 @dataclass
 class Options:
     include_unreviewed: bool = False
+    include_prompted: bool = False
     holdout_percent: int = 25
     replay_ratio: float = 4.0
     epochs: int = 4
@@ -55,20 +56,27 @@ class Outcome:
     counts: dict = field(default_factory=dict)
 
 
-def usable_feedback(kind, include_unreviewed):
-    """Feedback with a trustworthy label: verified (and new, when asked); never rejected."""
+def usable_feedback(kind, include_unreviewed, include_prompted=False):
+    """Feedback with a trustworthy label: verified (and new, when asked); never rejected.
+
+    Challenge drawings (labelled by their prompt, a lower trust level than a person's
+    correction) count only when asked; the ones the model found unlike their prompt stay
+    "new" until a reviewer verifies them.
+    """
     statuses = [Feedback.Status.VERIFIED]
     if include_unreviewed:
         statuses.append(Feedback.Status.NEW)
-    return (Feedback.objects.filter(sample__kind=kind, status__in=statuses)
-            .select_related("sample").order_by("sample__created", "sample_id"))
+    rows = Feedback.objects.filter(sample__kind=kind, status__in=statuses)
+    if not include_prompted:
+        rows = rows.exclude(origin=Feedback.Origin.PROMPT)
+    return rows.select_related("sample").order_by("sample__created", "sample_id")
 
 
-def load_feedback(kind, include_unreviewed, log=print):
+def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
     """Feedback samples re-normalised from their stored original image by today's pipeline."""
     index = {label: i for i, label in enumerate(LABELS[kind])}
     images, labels, ids, skipped = [], [], [], 0
-    rows = list(usable_feedback(kind, include_unreviewed))
+    rows = list(usable_feedback(kind, include_unreviewed, include_prompted))
     for feedback in tqdm(rows, desc="re-normalising feedback", unit="sample", disable=not rows):
         try:
             with feedback.sample.image.open("rb") as handle:
@@ -154,7 +162,7 @@ def run(kind, options=Options(), log=print):
     """The whole `manage.py retrain`; the active version and its files are never modified."""
     started = time.monotonic()
     active = _active_row(kind)
-    images, labels, ids = load_feedback(kind, options.include_unreviewed, log)
+    images, labels, ids = load_feedback(kind, options.include_unreviewed, log, options.include_prompted)
     if len(labels) < options.min_samples:
         return Outcome("too-few", f"{len(labels)} usable feedback samples for {kind}; "
                        f"at least {options.min_samples} are needed. Nothing changed.")
