@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", (api_urlpatterns, api_app_name, api_namespace)),
     path("", include("feedback.urls")),
+    path("", include("challenge.urls")),
     path("", include("recognition.urls")),
 ]
 

@@ -78,8 +78,12 @@ def check_size(size):
         raise RecognitionError(f"image is larger than {limit:,} bytes", status=413)
 
 
-def predict(data, kind):
-    """Image bytes + kind -> (normalised 28x28 image, result dict without storage)."""
+def predict(data, kind, prompt=""):
+    """Image bytes + kind -> (normalised 28x28 image, result dict without storage).
+
+    With a `prompt` (the label a challenge asked for), the result also holds the model's
+    probability of that label.
+    """
     check_kind(kind)
     check_size(len(data))
     try:
@@ -95,6 +99,8 @@ def predict(data, kind):
     }
     if kind != "digit":
         result["case_insensitive"] = case_insensitive_best(recognizer.labels, probabilities)
+    if prompt:
+        result["prompt_probability"] = round(float(probabilities[recognizer.labels.index(prompt)]), 6)
     return image28, result
 
 
@@ -122,18 +128,19 @@ def case_insensitive_best(labels, probabilities):
     return {"label": label, "probability": round(merged[label], 6)}
 
 
-def recognize(data, kind, source):
+def recognize(data, kind, source, prompt=""):
     """The one entry point of every route: predict, store a Sample, return the result JSON.
 
     The routes run it outside the request transaction: decoding and inference take a few
     milliseconds of CPU, and holding a database transaction that long would serialise the
     workers on SQLite. The Sample is one INSERT, atomic by itself.
     """
-    image28, result = predict(data, kind)
+    image28, result = predict(data, kind, prompt)
     normalized_png = to_png(image28)
     sample = Sample(
         kind=kind,
         source=source,
+        prompt=prompt,
         image_sha256=hashlib.sha256(data).hexdigest(),
         normalized_png=normalized_png,
         predicted_label=result["label"],

@@ -134,7 +134,7 @@ def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_mode
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375 and box["width"] >= 250
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     focused = set()
-    for _ in range(12):
+    for _ in range(14):
         page.keyboard.press("Tab")
         focused.add(page.evaluate("document.activeElement.id"))
     assert {"kind", "mode", "canvas", "predict", "undo", "clear", "live"} <= focused

@@ -1,5 +1,6 @@
 /* Shows a prediction (label, top guesses, what the model saw) and asks for feedback on it.
-   Shared by the draw and upload pages; exposes window.hwr. */
+   Shared by the draw and upload pages (the challenge page uses its requests and errors);
+   exposes window.hwr. */
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -96,22 +97,24 @@
     }
   }
 
-  $("feedback-yes").addEventListener("click", () => sendFeedback(true, ""));
-  $("feedback-no").addEventListener("click", () => {
-    $("feedback-ask").hidden = true;
-    $("feedback-correct").hidden = false;
-    $("feedback-label").focus();
-  });
-  $("feedback-correct").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const label = $("feedback-label").value.trim();
-    const valid = labelsByKind[currentSample.kind];
-    if (label.length !== 1 || !valid.includes(label)) {
-      setFeedbackStatus(`Type one of: ${valid.split("").join(" ")}`, "bad");
-      return;
-    }
-    sendFeedback(false, label);
-  });
+  if ($("feedback")) {  // the challenge page uses postJSON and showError only
+    $("feedback-yes").addEventListener("click", () => sendFeedback(true, ""));
+    $("feedback-no").addEventListener("click", () => {
+      $("feedback-ask").hidden = true;
+      $("feedback-correct").hidden = false;
+      $("feedback-label").focus();
+    });
+    $("feedback-correct").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const label = $("feedback-label").value.trim();
+      const valid = labelsByKind[currentSample.kind];
+      if (label.length !== 1 || !valid.includes(label)) {
+        setFeedbackStatus(`Type one of: ${valid.split("").join(" ")}`, "bad");
+        return;
+      }
+      sendFeedback(false, label);
+    });
+  }
 
   window.hwr = { postJSON, showResult, hideResult, showError };
 })();

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChallengeConfig(AppConfig):
+    name = "challenge"
+    verbose_name = "challenge mode"

@@ -1,0 +1,37 @@
+"""The challenge page in Chromium: a prompt, a drawing with the mouse, the score and progress."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from feedback.models import Sample
+from recognition.tests.test_browser import SEVEN, browser, draw, page, shot  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_draw_what_is_asked_and_see_the_score(page, live_server, real_models):
+    page.goto(f"{live_server.url}/challenge/")
+    prompt = page.locator("#prompt")
+    expect(prompt).to_have_text(re.compile(r"^[0-9]$"))
+    asked = prompt.text_content()
+    draw(page, SEVEN)
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator("#done")).to_have_text("1")
+    sample = Sample.objects.get()
+    assert (sample.prompt, sample.feedback.origin) == (asked, "prompt")
+    verdict = page.locator("#last-verdict")
+    if sample.predicted_label == asked:
+        expect(verdict).to_contain_text("Yes!")
+        expect(page.locator("#streak")).to_have_text("1")
+    else:
+        expect(verdict).to_contain_text(f"not “{asked}”")
+        expect(page.locator("#streak")).to_have_text("0")
+    score = round(100 * sample.confidence) if sample.predicted_label == asked else None
+    if score is not None:
+        expect(page.locator("#last-score")).to_have_text(f"+{score}")
+    expect(prompt).not_to_have_text(asked)  # the next character is never the same one
+    shot(page, "challenge-scored")
+
+    page.get_by_label("What will you write?").select_option("letter")
+    expect(prompt).to_have_text(re.compile(r"^[A-Za-z]$"))
