@@ -14,6 +14,8 @@ from django.conf import settings as django_settings
 from recognition.kinds import KINDS, LABELS
 
 ROOT = Path(__file__).resolve().parent
+# Chromium fixtures (`browser`, `page`) for the page tests of every app.
+pytest_plugins = ["recognition.tests.browser"]
 TINY_SAMPLES = 400
 
 

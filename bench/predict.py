@@ -18,13 +18,11 @@ import http.client
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.scratch import scratch_django
 
 
 def percentile(values, q):
@@ -234,25 +233,9 @@ def main():
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="hwr-bench-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hwrsite.settings",
-        "DEBUG": "False",
-        "SECURE_SSL_REDIRECT": "False",
-        "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
-        "MEDIA_ROOT": str(scratch / "media"),
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    try:
-        import django
-
-        django.setup()
+    with scratch_django("hwr-bench-") as env:
         from django.conf import settings
-        from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
         print(f"models: {settings.HWR_BUNDLED_MODELS_DIR}   CPUs: {os.cpu_count()}   "
               f"load average before: {os.getloadavg()[0]:.2f}")
         pngs, labels = canvas_pngs(Path(settings.HWR_DATASETS_DIR) / "mnist" / "mnist.npz", args.images)
@@ -266,8 +249,6 @@ def main():
         if not args.skip_http:
             bench_http(pngs, env, args.seconds, args.concurrency)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Sample
-from recognition.tests.test_browser import SEVEN, browser, draw, page, shot  # noqa: F401 (fixtures)
+from recognition.tests.browser import draw, shot
+from recognition.tests.test_browser import SEVEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

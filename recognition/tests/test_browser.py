@@ -1,59 +1,15 @@
 """The canvas page in Debian's Chromium: draw with the mouse, predict, correct the answer."""
-import os
-from pathlib import Path
-
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from feedback.models import Sample
+from recognition.tests.browser import draw, shot
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # A "7": the bar, then the diagonal, as fractions of the canvas.
 SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM checks below run beside Playwright's loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def draw(page, strokes, steps=12):
-    """Drag the mouse along each stroke's polyline over the canvas."""
-    box = page.locator("#canvas").bounding_box()
-    at = lambda point: (box["x"] + point[0] * box["width"], box["y"] + point[1] * box["height"])  # noqa: E731
-    for stroke in strokes:
-        page.mouse.move(*at(stroke[0]))
-        page.mouse.down()
-        for start, end in zip(stroke, stroke[1:]):
-            for step in range(1, steps + 1):
-                t = step / steps
-                page.mouse.move(*at((start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)))
-        page.mouse.up()
 
 
 def touch_draw(cdp, box, strokes, steps=12):

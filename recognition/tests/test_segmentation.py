@@ -6,7 +6,12 @@ from ml.datasets import read_unipen
 from ml.text_lines import build_line, records_by_label
 from recognition import segmentation
 from recognition.preprocessing import NothingDrawn, decode_image, ink_map, normalize
-from recognition.segmentation import SegmentationError, group_pieces, segment_ink, segment_strokes
+from recognition.segmentation import (
+    SegmentationError,
+    group_pieces,
+    segment_ink,
+    segment_strokes,
+)
 
 # Synthetic strokes in pixels, y down, line height 100.
 I_STEM, I_DOT = [[10, 40], [10, 100]], [[12, 15]]

@@ -3,7 +3,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Feedback, Word
-from recognition.tests.test_browser import browser, draw, page, shot  # noqa: F401 (fixtures)
+from recognition.tests.browser import draw, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
