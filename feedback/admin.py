@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import services
-from .models import Feedback, FeedbackSubmission, FeedbackSummary, Sample
+from .models import Feedback, FeedbackSubmission, FeedbackSummary, Sample, Word
 
 
 def normalized_thumbnail(sample):
@@ -57,6 +57,18 @@ class ConfidenceFilter(admin.SimpleListFilter):
             low, high = self.BANDS[self.value()]
             return queryset.filter(sample__confidence__gte=low, sample__confidence__lt=high)
         return queryset
+
+
+class SampleThumbnails:
+    """Columns showing a sample's original and normalised images."""
+
+    @admin.display(description="original")
+    def original(self, sample):
+        return original_thumbnail(sample)
+
+    @admin.display(description="normalised")
+    def normalised(self, sample):
+        return normalized_thumbnail(sample)
 
 
 class PromptedFilter(admin.SimpleListFilter):
@@ -211,7 +223,7 @@ class FeedbackSummaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sample)
-class SampleAdmin(admin.ModelAdmin):
+class SampleAdmin(SampleThumbnails, admin.ModelAdmin):
     """Every prediction, with or without feedback (read-only: it is the server's record)."""
 
     list_display = ["id", "original", "normalised", "kind", "source", "predicted_label", "confidence",
@@ -227,10 +239,36 @@ class SampleAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="original")
-    def original(self, sample):
-        return original_thumbnail(sample)
 
-    @admin.display(description="normalised")
-    def normalised(self, sample):
-        return normalized_thumbnail(sample)
+class CharacterInline(SampleThumbnails, admin.TabularInline):
+    """A word's characters in order: each is a Sample with its own feedback."""
+
+    model = Sample
+    fk_name = "word"
+    extra = 0
+    can_delete = False
+    ordering = ["position"]
+    fields = ["position", "original", "normalised", "predicted_label", "confidence", "box"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Word)
+class WordAdmin(admin.ModelAdmin):
+    """Lines of several characters (text mode), read-only like samples."""
+
+    list_display = ["id", "text", "kind", "source", "case_consistency", "created"]
+    list_filter = ["kind", "source", "case_consistency"]
+    search_fields = ["text"]
+    date_hierarchy = "created"
+    fields = ["text", "kind", "source", "case_consistency", "image", "created"]
+    readonly_fields = fields
+    inlines = [CharacterInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from feedback.models import Feedback, Sample, Word
 from ml.datasets import read_unipen
@@ -125,3 +126,13 @@ def test_case_consistency_moves_each_letter_to_the_words_case():
     rows = [{"P": 0.7, "p": 0.3}, {"a": 0.9, "A": 0.1}, {"R": 0.6, "r": 0.4}, {"7": 1.0}]
     adjusted = consistent_case(labels, one_hot_rows(labels, rows))
     assert "".join(labels[i] for i in adjusted.argmax(axis=1)) == "Par7"
+
+
+def test_admin_shows_a_word_with_its_characters(admin_client, tiny_models, line):
+    result = post_line(admin_client, line).json()
+    response = admin_client.get(reverse("admin:feedback_word_changelist"))
+    assert response.status_code == 200 and result["text"] in response.content.decode()
+    response = admin_client.get(reverse("admin:feedback_word_change", args=[result["word_id"]]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('src="data:image/png;base64,') == len(result["characters"])
