@@ -1,11 +1,19 @@
 """Segmentation of a line into characters: synthetic strokes for each rule, real UNIPEN lines."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ml.datasets import read_unipen
 from ml.text_lines import build_line, records_by_label
 from recognition import segmentation
-from recognition.preprocessing import NothingDrawn, decode_image, ink_map, normalize
+from recognition.preprocessing import (
+    NothingDrawn,
+    PreprocessingError,
+    decode_image,
+    ink_map,
+    normalize,
+)
 from recognition.segmentation import (
     SegmentationError,
     group_pieces,
@@ -119,3 +127,19 @@ def test_image_without_strokes_is_split_by_connected_components(unipen_test):
 def test_blank_image_has_no_characters():
     with pytest.raises(NothingDrawn):
         segment_ink(np.zeros((50, 200), np.float32))
+
+
+coordinates = st.floats(allow_nan=True, allow_infinity=True, width=32) | st.integers(-10**7, 10**7)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.lists(coordinates, max_size=4), max_size=12), max_size=8))
+def test_any_strokes_become_characters_or_the_services_own_error(strokes):
+    """Whatever a client sends as strokes: characters the model can take, or a message."""
+    try:
+        characters = segment_strokes(strokes)
+        images = [normalize(character.ink) for character in characters]
+    except PreprocessingError:
+        return
+    assert 0 < len(images) <= segmentation.MAX_CHARACTERS
+    assert all(image.shape == (28, 28) and np.isfinite(image).all() for image in images)
