@@ -174,6 +174,7 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
     check_kind(kind)
     check_size(len(data))
     try:
+        # Decoded even when strokes are sent: the word's stored image must be a real one.
         image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
         if strokes is not None:
             characters = segmentation.segment_strokes(strokes)
