@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from scipy.stats import binomtest
 from tqdm import tqdm
 
 from feedback.models import Feedback
@@ -39,6 +40,7 @@ class Options:
     min_samples: int = 20
     max_test_drop: float = 0.2  # points
     min_holdout_gain: float = 0.0  # points
+    significance: float = 0.05  # the holdout gain must be this unlikely by chance (1: no check)
     test_limit: int | None = None
     seed: int = 1
     dry_run: bool = False
@@ -125,21 +127,28 @@ def fine_tune(bundle_dir, images, labels, options):
     return model, history.history
 
 
-def accuracy(bundle_dir, images, labels):
+def hits(bundle_dir, images, labels):
+    """Per sample: does this bundle's model.tflite (as the web serves it) get the label right?"""
     if not len(labels):
-        return None
+        return np.zeros(0, dtype=bool)
     probabilities = evaluation.TFLiteModel(Path(bundle_dir) / "model.tflite").predict(images)
-    return float(np.mean(probabilities.argmax(axis=1) == labels))
+    return probabilities.argmax(axis=1) == labels
 
 
 def evaluate_both(active_dir, candidate_dir, holdout, standard):
-    """Accuracy of the active and the candidate version on each evaluation set."""
-    return {
-        name: {"count": int(len(labels)),
-               "active": accuracy(active_dir, images, labels),
-               "candidate": accuracy(candidate_dir, images, labels)}
-        for name, (images, labels) in {"feedback_holdout": holdout, "standard_test": standard}.items()
-    }
+    """Accuracy of the active and the candidate version on each evaluation set, and how many
+    answers the candidate fixes and breaks (what the significance check of the gate reads)."""
+    metrics = {}
+    for name, (images, labels) in {"feedback_holdout": holdout, "standard_test": standard}.items():
+        active, candidate = hits(active_dir, images, labels), hits(candidate_dir, images, labels)
+        metrics[name] = {
+            "count": int(len(labels)),
+            "active": float(active.mean()) if len(labels) else None,
+            "candidate": float(candidate.mean()) if len(labels) else None,
+            "fixed": int((candidate & ~active).sum()),
+            "broken": int((active & ~candidate).sum()),
+        }
+    return metrics
 
 
 def gate(metrics, options):
@@ -151,6 +160,16 @@ def gate(metrics, options):
         reasons.append(f"feedback holdout accuracy {holdout['candidate']:.2%} against the active "
                        f"version's {holdout['active']:.2%} ({gain:+.2f} points; at least "
                        f"{options.min_holdout_gain:+.2f} required)")
+    if holdout["count"] and options.significance < 1:
+        # Feedback whose labels carry no signal (poisoned, shuffled) fixes about as many answers
+        # as it breaks; "not lower" alone would let such a candidate through by luck.
+        fixed, broken = holdout["fixed"], holdout["broken"]
+        p_value = (binomtest(fixed, fixed + broken, 0.5, alternative="greater").pvalue
+                   if fixed + broken else 1.0)
+        if p_value > options.significance:
+            reasons.append(f"no clear gain on the feedback holdout: the candidate fixes {fixed} "
+                           f"answers and breaks {broken} (one-sided sign test p = {p_value:.3f}, "
+                           f"at most {options.significance} required)")
     drop = (standard["active"] - standard["candidate"]) * 100
     if drop > options.max_test_drop:
         reasons.append(f"standard test accuracy drops {drop:.2f} points "

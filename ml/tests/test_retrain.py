@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from feedback.models import Feedback
 from feedback.services import set_status
+from ml import retraining
 from ml.models import ModelVersion
 from ml.simulation import (
     give_verified_feedback, served_accuracy, slanted_digits, split_by_writer)
@@ -87,3 +88,25 @@ def test_rejected_and_unreviewed_feedback_is_left_out(client, served_digit_model
     assert "0 usable feedback samples" in capsys.readouterr().out
     call_command("retrain", "--model", "digit", "--min-samples", "11", "--include-unreviewed")
     assert "10 usable feedback samples" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fixed, broken, significance, refused", [
+    (30, 3, 0.05, False),  # a real gain
+    (6, 5, 0.05, True),  # not lower, but a coin could do as well: poisoned-looking
+    (6, 5, 1.0, False),  # the check turned off: "not lower" is enough
+    (0, 0, 0.05, True),  # the same answers: no evidence of a gain
+])
+def test_gate_requires_a_gain_that_is_not_luck(fixed, broken, significance, refused):
+    holdout_count = 100
+    active = 0.5
+    metrics = {
+        "feedback_holdout": {"count": holdout_count, "active": active,
+                             "candidate": active + (fixed - broken) / holdout_count,
+                             "fixed": fixed, "broken": broken},
+        "standard_test": {"count": 1000, "active": 0.99, "candidate": 0.99, "fixed": 0,
+                          "broken": 0},
+    }
+    reasons = retraining.gate(metrics, retraining.Options(significance=significance))
+    assert bool(reasons) == refused
+    if refused:
+        assert "sign test" in reasons[0]
