@@ -30,6 +30,9 @@ class Command(BaseCommand):
                             help="largest allowed drop on the standard test set, in points")
         parser.add_argument("--min-holdout-gain", type=float, default=DEFAULTS.min_holdout_gain,
                             help="points the candidate must gain on the feedback holdout (default 0: not lower)")
+        parser.add_argument("--fine-tuned-share", type=float, default=DEFAULTS.fine_tuned_share,
+                            help="the candidate's weights: this share fine-tuned, the rest the "
+                                 "active version's (1: plain fine-tuning)")
         parser.add_argument("--significance", type=float, default=DEFAULTS.significance,
                             help="largest p-value of the candidate's holdout gain being luck "
                                  "(one-sided sign test on fixed vs broken answers; 1 turns it off)")
@@ -47,6 +50,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
         if not 0 < options["holdout_percent"] < 100:
             raise CommandError("--holdout-percent must be between 1 and 99")
+        if not 0 < options["fine_tuned_share"] <= 1:
+            raise CommandError("--fine-tuned-share must be in (0, 1]")
         if not 0 < options["significance"] <= 1:
             raise CommandError("--significance must be in (0, 1]")
         if options["replay_ratio"] < 0:
