@@ -89,15 +89,20 @@ class PromptedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SubmissionInline(admin.TabularInline):
-    model = FeedbackSubmission
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown for the record: what was stored is never added or removed from here."""
+
     extra = 0
     can_delete = False
-    fields = ["submitted", "channel", "is_correct", "correct_label", "user", "client_hash"]
-    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class SubmissionInline(ReadOnlyInline):
+    model = FeedbackSubmission
+    fields = ["submitted", "channel", "is_correct", "correct_label", "user", "client_hash"]
+    readonly_fields = fields
 
 
 @admin.register(Feedback)
@@ -240,19 +245,14 @@ class SampleAdmin(SampleThumbnails, admin.ModelAdmin):
         return False
 
 
-class CharacterInline(SampleThumbnails, admin.TabularInline):
+class CharacterInline(SampleThumbnails, ReadOnlyInline):
     """A word's characters in order: each is a Sample with its own feedback."""
 
     model = Sample
     fk_name = "word"
-    extra = 0
-    can_delete = False
     ordering = ["position"]
     fields = ["position", "original", "normalised", "predicted_label", "confidence", "box"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Word)
