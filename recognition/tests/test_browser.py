@@ -1,6 +1,7 @@
 """The canvas page in Debian's Chromium: draw with the mouse, predict, correct the answer."""
 import pytest
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from feedback.models import Sample
@@ -111,3 +112,30 @@ def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_mode
     expect(page.get_by_role("button", name="Yes")).to_be_visible()
     shot(page, "phone-upload")
     context.close()
+
+
+def photo_of_a_seven(path):
+    """A phone photo of a 7 on paper: uneven light, grain, blue ink, a slight tilt, JPEG."""
+    rng = np.random.default_rng(7)
+    height, width = 480, 640
+    light = np.linspace(0.55, 0.95, width)[None, :] * np.linspace(0.8, 1.0, height)[:, None]
+    paper = np.stack([light * 235, light * 228, light * 210], axis=-1)
+    photo = Image.fromarray(np.clip(paper + rng.normal(0, 6, paper.shape), 0, 255).astype(np.uint8))
+    ink = Image.new("L", photo.size, 0)
+    ImageDraw.Draw(ink).line([(230, 120), (420, 120), (290, 380)], fill=255, width=16,
+                             joint="curve")
+    ink = ink.rotate(6, resample=Image.Resampling.BILINEAR)
+    photo.paste(Image.new("RGB", photo.size, (40, 50, 120)), mask=ink)
+    photo.save(path, "JPEG", quality=80)
+    return path
+
+
+def test_upload_a_photo_see_the_preview_and_the_answer(page, live_server, real_models, tmp_path):
+    page.goto(f"{live_server.url}/upload/")
+    page.locator("#image").set_input_files(str(photo_of_a_seven(tmp_path / "photo.jpg")))
+    expect(page.locator("#preview")).to_be_visible()
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#result-label")).to_have_text("7")
+    assert page.locator("#result-seen").get_attribute("src").startswith("data:image/png;base64,")
+    shot(page, "upload-photo-answered")
+    assert Sample.objects.get().source == "upload"
