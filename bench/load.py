@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.predict import canvas_pngs, percentile, rss_mib, worker_pids  # noqa: E402
 from hwrsite import servers  # noqa: E402
+from hwrsite.settings import HWR_DATASETS_DIR  # noqa: E402  (the env or the default, as the app)
 
 FEEDBACK_SHARE = 0.10
 
@@ -148,9 +149,7 @@ def main():
            "HWR_API_RATE_LIMIT": "", "LOG_LEVEL": "WARNING"}
     try:
         servers.manage(env, "migrate", "--noinput")
-        pngs, labels = canvas_pngs(ROOT.parent / "shared/datasets/mnist/mnist.npz"
-                                   if not os.environ.get("HWR_DATASETS_DIR")
-                                   else Path(os.environ["HWR_DATASETS_DIR"]) / "mnist/mnist.npz", 200)
+        pngs, labels = canvas_pngs(Path(HWR_DATASETS_DIR) / "mnist" / "mnist.npz", 200)
         images = [("data:image/png;base64," + base64.b64encode(p).decode(), l)
                   for p, l in zip(pngs, labels)]
         with servers.gunicorn(env, workers=2) as (url, master):

@@ -16,7 +16,6 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from recognition import preprocessing
 from recognition.kinds import LABELS
@@ -458,6 +457,14 @@ def load_test_set(name, label_set, limit=None, seed=0):
     if not len(part.labels):
         raise DatasetError(f"{name}: no samples with this model's labels")
     return part
+
+
+def as_arrays(parts, labels):
+    """Parts -> what a model takes and is scored on: float32 N x 28 x 28 images in [0, 1] and
+    int32 indices of each sample's label in `labels` (the model's output order)."""
+    index = {label: i for i, label in enumerate(labels)}
+    images = np.concatenate([p.images for p in parts]).astype(np.float32) / 255.0
+    return images, np.array([index[c] for p in parts for c in p.labels], dtype=np.int32)
 
 
 def file_records(parts):

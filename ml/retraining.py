@@ -104,11 +104,9 @@ def replay_sample(kind, count, seed):
     """`count` random base training samples, so fine-tuning does not forget the base data."""
     # `limit` draws (and normalises) only `count` samples of each source, not whole sets.
     parts = datasets.load_parts(kind, splits=("train",), limit=max(count, 1), seed=seed)["train"]
-    index = {label: i for i, label in enumerate(LABELS[kind])}
-    images = np.concatenate([p.images for p in parts])
-    labels = np.array([index[c] for p in parts for c in p.labels], np.int32)
+    images, labels = datasets.as_arrays(parts, LABELS[kind])
     chosen = np.random.default_rng(seed).choice(len(labels), min(count, len(labels)), replace=False)
-    return images[chosen].astype(np.float32) / 255.0, labels[chosen]
+    return images[chosen], labels[chosen]
 
 
 def fine_tune(bundle_dir, images, labels, options):
@@ -212,9 +210,7 @@ def run(kind, options=Options(), log=print):
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
     standard = datasets.load_test_set(STANDARD_TEST[kind], LABELS[kind], options.test_limit,
                                       options.seed)
-    index = {label: i for i, label in enumerate(LABELS[kind])}
-    standard_set = (standard.images.astype(np.float32) / 255.0,
-                    np.array([index[c] for c in standard.labels], np.int32))
+    standard_set = datasets.as_arrays([standard], LABELS[kind])
     counts = {"feedback_train": int(len(train_labels)), "feedback_holdout": int(in_holdout.sum()),
               "replay": int(len(replay_labels)), "sample_ids": [min(ids), max(ids)]}
     # Staged beside its final place, so the last step is one atomic rename on the same disk.

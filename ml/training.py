@@ -28,11 +28,9 @@ PATIENCE = 5
 def load_data(kind, dataset, limit, seed):
     """Every source's parts for `kind`, and train / validation as float32 images + class ids."""
     parts = datasets.load_parts(kind, dataset, limit=limit, seed=seed)
-    index = {label: i for i, label in enumerate(LABELS[kind])}
 
     def stack(split_parts):
-        images = np.concatenate([p.images for p in split_parts]).astype(np.float32) / 255.0
-        labels = np.array([index[c] for p in split_parts for c in p.labels], dtype=np.int32)
+        images, labels = datasets.as_arrays(split_parts, LABELS[kind])
         return images[..., None], labels
 
     return parts, stack(parts["train"]), stack(parts["val"])
@@ -157,9 +155,8 @@ def evaluate_parts(model, kind, test_parts):
     labels = LABELS[kind]
     metrics, all_true, all_pred = {}, [], []
     for part in test_parts:
-        images = part.images.astype(np.float32)[..., None] / 255.0
-        probabilities = model.predict(images, batch_size=512, verbose=0)
-        true = np.array([labels.index(c) for c in part.labels])
+        images, true = datasets.as_arrays([part], labels)
+        probabilities = model.predict(images[..., None], batch_size=512, verbose=0)
         metrics[part.source] = evaluation.summary(true, probabilities, labels)
         all_true.append(true)
         all_pred.append(probabilities.argmax(axis=1))

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
-from django.conf import settings
 
 from ml.bundle import BundleError, read_meta
 from ml.registry import active_version

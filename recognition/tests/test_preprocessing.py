@@ -10,7 +10,7 @@ from recognition.preprocessing import (
     BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
     normalize, preprocess_bytes, stroke_width, to_png,
 )
-from recognition.tests.images import ONE, SEVEN, draw_strokes, encode, seven_png
+from recognition.tests.images import ONE, draw_strokes, encode, seven_png
 
 
 def similarity(a, b):

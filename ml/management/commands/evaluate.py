@@ -70,8 +70,7 @@ class Command(BaseCommand):
                 part = datasets.load_test_set(options["dataset"], labels, options["limit"])
             except datasets.DatasetError as error:
                 raise CommandError(str(error)) from error
-            images = part.images.astype(np.float32) / 255.0
-            true = np.array([labels.index(c) for c in part.labels])
+            images, true = datasets.as_arrays([part], labels)
             title = options["dataset"]
 
         probabilities = evaluation.TFLiteModel(bundle / "model.tflite").predict(images)
