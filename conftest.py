@@ -55,7 +55,7 @@ def _train_tiny_bundles(out_dir):
 def tiny_bundles_dir(request, tmp_path_factory):
     """A folder with a tiny bundle per kind (trained once, then reused from pytest's cache)."""
     name = f"tiny-bundles-{_tiny_bundle_key()}"
-    cache = request.config.cache  # None under `-p no:cacheprovider`: train for this session only
+    cache = getattr(request.config, "cache", None)  # absent under `-p no:cacheprovider`
     out_dir = Path(cache.mkdir(name)) if cache is not None else tmp_path_factory.mktemp(name)
     if not all((out_dir / kind / "meta.json").is_file() for kind in KINDS):
         _train_tiny_bundles(out_dir)
