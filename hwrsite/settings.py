@@ -69,6 +69,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Keep each worker's connection between requests (opening one, and SQLite's PRAGMAs, cost more
+# than a prediction); a connection that broke meanwhile is replaced, not used.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers wait for the lock instead of failing at once: IMMEDIATE takes the write
     # lock at BEGIN, so a transaction that read first cannot fail with "database is locked" when
