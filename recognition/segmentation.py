@@ -9,8 +9,8 @@ dot of an i or j) join the character they sit over. Each character then becomes 
 """
 from dataclasses import dataclass
 
+import cc3d
 import numpy as np
-from scipy import ndimage
 
 from recognition import preprocessing
 
@@ -88,10 +88,10 @@ def segment_ink(ink):
     if mask.sum() < 2:
         raise preprocessing.NothingDrawn()
     mask = preprocessing._drop_specks(mask, preprocessing.stroke_width(mask))
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, count = preprocessing.pieces(mask)
     if count > MAX_STROKES:
         raise SegmentationError(f"too many separate pieces of ink: {count} (at most {MAX_STROKES})")
-    slices = ndimage.find_objects(labels)
+    slices = cc3d.statistics(labels)["bounding_boxes"][1:]  # [0] is the background's
     boxes = np.array([[s[1].start, s[0].start, s[1].stop, s[0].stop] for s in slices], dtype=float)
     characters = []
     for members in group_pieces(boxes):

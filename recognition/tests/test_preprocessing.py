@@ -171,3 +171,54 @@ def test_half_resolution_shortcut_reads_like_full_resolution(width):
     data = seven_png(width=width)
     full = normalize(ink_map(decode_image(data)))
     assert similarity(preprocess_bytes(data), full) > 0.97
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "RGBA-transparent"])
+def test_canvas_pngs_decode_exactly_as_pillow_decodes_other_lossless_files(mode):
+    """PNGs a canvas sends take libspng's faster path; the same pixels in a TIFF take Pillow's."""
+    image = draw_strokes(paper=(255, 255, 255, 0)) if mode == "RGBA-transparent" else draw_strokes().convert(mode)
+    fast, reference = decode_image(encode(image, "PNG")), decode_image(encode(image, "TIFF"))
+    assert fast.mode == reference.mode == "L"
+    assert np.array_equal(np.asarray(fast), np.asarray(reference))
+
+
+# The web process does not import SciPy (see test_no_tensorflow); the few filters that replace
+# it must give exactly what scipy.ndimage gave, which built the bundled models' training data.
+def test_filters_give_what_scipy_ndimage_gives():
+    from recognition import preprocessing
+
+    rng = np.random.default_rng(0)
+    for shape in [(32, 32), (32, 7), (5, 32), (3, 3)]:
+        values = rng.random(shape, dtype=np.float32)
+        side = max(3, min(shape) // 4 | 1)
+        assert np.array_equal(preprocessing._closing(values, side), ndimage.grey_closing(values, size=side))
+        assert np.array_equal(preprocessing._filter(values, preprocessing.ImageFilter.MedianFilter(3)),
+                              ndimage.median_filter(values, size=3))
+        mask = values > 0.4
+        for steps in (1, 3):
+            assert np.array_equal(preprocessing._cross(mask, np.logical_and, steps),
+                                  ndimage.binary_erosion(mask, iterations=steps))
+            cross = ndimage.generate_binary_structure(2, 1)
+            assert np.array_equal(preprocessing._cross(mask, np.logical_or, steps),
+                                  ndimage.binary_dilation(mask, structure=cross, iterations=steps))
+        labels, count = preprocessing.pieces(mask)
+        expected, expected_count = ndimage.label(mask, structure=np.ones((3, 3)))
+        assert count == expected_count and np.array_equal(labels, expected)
+        frame = preprocessing._place_by_centre_of_mass((values * mask)[:20, :20])
+        cy, cx = ndimage.center_of_mass(frame)
+        assert abs(cy - SIZE / 2) <= 0.5 and abs(cx - SIZE / 2) <= 0.5
+
+
+def test_pieces_are_numbered_in_reading_order():
+    from recognition.preprocessing import pieces
+
+    mask = np.zeros((10, 12), dtype=bool)
+    mask[1:3, 1:3] = True   # second: its first pixel is on row 1
+    mask[0, 11] = True      # first: row 0
+    mask[5:9, 8:11] = True  # third
+    mask[8, 0] = True       # fourth
+    mask[9, 1] = True       # touches the fourth by a corner: the same piece
+    labels, count = pieces(mask)
+    assert count == 4
+    assert [labels[0, 11], labels[1, 1], labels[5, 8], labels[8, 0], labels[9, 1]] == [1, 2, 3, 4, 4]
+    assert np.array_equal(labels > 0, mask)
