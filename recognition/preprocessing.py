@@ -104,7 +104,7 @@ def _flatten(image):
     if image.mode not in ("RGBA", "LA", "PA"):
         return image.convert("L")
     alpha = image.getchannel("A")
-    if alpha.getextrema()[0] == 255:
+    if np.asarray(alpha).min() == 255:
         return image.convert("L")  # opaque everywhere, as a canvas filled with white
     gray = image.convert("LA").getchannel("L")
     backdrop = 0 if _light_strokes_on_transparency(gray, alpha) else 255
@@ -129,7 +129,7 @@ def ink_map(image):
     lighting in photos cancel out; polarity follows from the border (the paper or canvas
     surrounds the character); Otsu's threshold on the contrast separates ink from paper.
     """
-    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    gray = np.asarray(image if image.mode == "L" else image.convert("L"), dtype=np.float32) / 255.0
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) < 0.5:
         gray = 1.0 - gray  # light ink on a dark canvas
@@ -205,12 +205,18 @@ def _cross(mask, combine, steps=1):
     """`steps` erosions (combine = logical_and) or dilations (logical_or) of a binary mask by
     the 4-neighbour cross, with nothing but background beyond the border."""
     for _ in range(steps):
-        padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)
-        padded[1:-1, 1:-1] = mask
+        padded = _pad(mask, 1)
         mask = padded[1:-1, 1:-1]
         for neighbours in (padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]):
             mask = combine(mask, neighbours)
     return mask
+
+
+def _pad(mask, margin):
+    """A binary mask with `margin` pixels of background around it (np.pad, 5 times faster)."""
+    padded = np.zeros((mask.shape[0] + 2 * margin, mask.shape[1] + 2 * margin), dtype=bool)
+    padded[margin:-margin, margin:-margin] = mask
+    return padded
 
 
 def pieces(mask):
@@ -247,7 +253,7 @@ def normalize(ink):
     pen look alike), area-averaged down to 20 px and placed by centre of mass in 28x28.
     """
     mask = np.asarray(ink, dtype=np.float32) > 0.5
-    if mask.sum() < 2:
+    if np.count_nonzero(mask) < 2:
         raise NothingDrawn()
     mask = _crop_to_ink(mask)  # the blank margin changes nothing below, and costs time
     crop = _crop_to_ink(_drop_specks(mask, stroke_width(mask)))
@@ -256,7 +262,7 @@ def normalize(ink):
     scale = target / max(height, width)
     big_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     big = Image.fromarray(crop.astype(np.uint8) * 255).resize(big_size, Image.Resampling.BILINEAR)
-    big = np.pad(np.asarray(big) >= 128, SUPERSAMPLE * 2)
+    big = _pad(np.asarray(big) >= 128, SUPERSAMPLE * 2)
     big = _clamp_stroke_width(big)
     big = _crop_to_ink(big)
     small_size = (
