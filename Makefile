@@ -20,8 +20,8 @@ $(VENV)/.dev: $(VENV)/bin/python requirements.txt requirements-ml.txt requiremen
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.web $@
 
-/usr/bin/chromium:
-	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+/usr/bin/chromium /usr/bin/wrk:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(notdir $@)
 
 migrate: $(VENV)/.web
 	$(PY) manage.py migrate --noinput
@@ -44,7 +44,7 @@ train-all: $(VENV)/.dev
 	$(PY) manage.py train --model letter
 	$(PY) manage.py train --model any
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev /usr/bin/wrk
 	$(PY) bench/predict.py
 
 clean:

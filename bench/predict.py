@@ -7,8 +7,9 @@
    `recognize` (the same plus storing the Sample row and image): p50 / p99 per prediction.
 2. The same images through Keras `model.predict` (the original app's way): p50 / p99 and ratio.
 3. gunicorn with 2 workers on 127.0.0.1 (DEBUG off, a scratch SQLite database): RSS of each worker
-   after warm-up requests for all three kinds, then a bounded load client (a fixed number of
-   threads, for a fixed time) posting canvas PNGs to /api/v1/predict: throughput, p50 / p99, errors.
+   after warm-up requests for all three kinds, then wrk (Debian package `wrk`, `make bench` installs
+   it) with a fixed number of connections for a fixed time, posting the canvas PNGs as JSON data
+   URLs to /api/v1/predict (bench/predict.lua): throughput, p50 / p99, errors.
 
 Everything runs on loopback only; the scratch database and media are deleted at the end.
 """
@@ -23,8 +24,9 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -136,11 +138,15 @@ def worker_pids(master_pid):
     return [int(pid) for pid in children]
 
 
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+def memory(pid):
+    """RSS of a process, and its parts: private memory, and pages of files (shared libraries)
+    that other processes may share; PSS counts shared pages divided among their users."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    rollup = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    mib = {name: int(value.split()[0]) / 1024 for name, value in
+           [("RSS", status["VmRSS"]), ("private", status["RssAnon"]), ("files", status["RssFile"]),
+            ("PSS", rollup["Pss"])]}
+    return "   ".join(f"{name} {value:.1f} MiB" for name, value in mib.items())
 
 
 def cpu_seconds(pid):
@@ -171,53 +177,39 @@ def bench_http(pngs, env, seconds, concurrency):
                         "kind": "digit"}).encode()
             for png in pngs
         ]
-        # Warm-up: every kind several times, so that both workers load all three models.
+        # Warm-up: every kind 40 times from 8 concurrent clients, so that each of the two sync
+        # workers serves every kind (one client in turn could be served by one worker only).
         for kind in ("digit", "letter", "any"):
             warm = json.dumps({"image": json.loads(bodies[0])["image"], "kind": kind}).encode()
-            statuses = {post(port, warm) for _ in range(40)}
+            with ThreadPoolExecutor(8) as clients:
+                statuses = set(clients.map(lambda _: post(port, warm), range(40)))
             if statuses != {200}:
                 raise RuntimeError(f"warm-up for {kind} answered {statuses}")
         for pid in worker_pids(server.pid):
-            print(f"gunicorn worker {pid} RSS after warm-up (3 models): {rss_mib(pid):.1f} MiB")
-
-        latencies, errors, lock = [], [], threading.Lock()
-        stop_at = time.monotonic() + seconds
-
-        def client(offset):
-            index = offset
-            mine, my_errors = [], []
-            while time.monotonic() < stop_at:
-                start = time.perf_counter()
-                try:
-                    status = post(port, bodies[index % len(bodies)])
-                except OSError as error:
-                    status = repr(error)
-                mine.append(time.perf_counter() - start)
-                if status != 200:
-                    my_errors.append(status)
-                index += concurrency
-            with lock:
-                latencies.extend(mine)
-                errors.extend(my_errors)
+            print(f"gunicorn worker {pid} after warm-up (3 models): {memory(pid)}")
 
         workers = worker_pids(server.pid)
         cpu_before = sum(cpu_seconds(pid) for pid in workers)
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-        print(f"HTTP /api/v1/predict, gunicorn 2 workers, {concurrency} client threads, {elapsed:.1f} s:")
-        print(f"  {len(latencies) / elapsed:.0f} requests/s, p50 {percentile(latencies, 50):.2f} ms, "
-              f"p99 {percentile(latencies, 99):.2f} ms, errors {len(errors)}"
-              + (f" {sorted(set(map(str, errors)))[:5]}" if errors else ""))
-        worker_cpu_ms = (sum(cpu_seconds(pid) for pid in workers) - cpu_before) * 1e3 / len(latencies)
+        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as lines:
+            lines.write(b"\n".join(bodies))
+            lines.flush()
+            completed = subprocess.run(
+                ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{seconds:g}s",
+                 "-s", str(ROOT / "bench" / "predict.lua"), f"http://127.0.0.1:{port}", "--", lines.name],
+                capture_output=True, text=True, check=True,
+            )
+        figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        errors = sum(figures[key] for key in ("not_200", "connect", "read", "write", "timeout"))
+        print(f"HTTP /api/v1/predict, gunicorn 2 workers, wrk with {concurrency} connections, "
+              f"{figures['seconds']:.1f} s:")
+        print(f"  {figures['requests'] / figures['seconds']:.0f} requests/s, p50 {figures['p50_ms']:.2f} ms, "
+              f"p99 {figures['p99_ms']:.2f} ms, max {figures['max_ms']:.2f} ms, errors {errors}"
+              + (f" {figures}" if errors else ""))
+        worker_cpu_ms = (sum(cpu_seconds(pid) for pid in workers) - cpu_before) * 1e3 / figures["requests"]
         print(f"  gunicorn workers' CPU per request: {worker_cpu_ms:.2f} ms, so 2 uncontended cores "
               f"would serve about {2000 / worker_cpu_ms:.0f} requests/s")
         for pid in worker_pids(server.pid):
-            print(f"gunicorn worker {pid} RSS after the load: {rss_mib(pid):.1f} MiB")
+            print(f"gunicorn worker {pid} after the load: {memory(pid)}")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -228,7 +220,7 @@ def main():
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5, help="passes over the images for p50/p99")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the HTTP load")
-    parser.add_argument("--concurrency", type=int, default=4, help="load client threads")
+    parser.add_argument("--concurrency", type=int, default=4, help="wrk connections")
     parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
