@@ -1,13 +1,17 @@
-"""The networks: `seed` (the original app's baseline) and `vgg` (the default).
+"""The networks: `seed` (the original app's baseline), `vgg` and `vgg-slim` (the defaults).
 
 Both take the 28x28x1 float32 input of the serving contract and end in a softmax; neither holds
 augmentation or other training-only layers, so the exported .tflite is plain inference.
 """
+from functools import partial
+
 import keras
 from keras import layers
 
-ARCHITECTURES = ("vgg", "seed")
-DEFAULT_ARCHITECTURE = "vgg"
+ARCHITECTURES = ("vgg", "vgg-slim", "seed")
+# Ten digit classes need less width than 52 or 62 characters: at the same time budget the slim
+# network runs more epochs, and it infers in half the time on the web workers.
+DEFAULT_ARCHITECTURES = {"digit": "vgg-slim", "letter": "vgg", "any": "vgg"}
 
 
 def build_seed(classes):
@@ -40,32 +44,35 @@ def _conv_block(x, filters):
     return layers.ReLU()(x)
 
 
-def build_vgg(classes):
-    """Compact VGG-style CNN: 32-32 / 64-64 / 128 conv blocks with batch norm, dense 256, dropout.
+def build_vgg(classes, width=32, name="vgg"):
+    """Compact VGG-style CNN: width-width / 2w-2w / 4w conv blocks with batch norm, dense 8w,
+    dropout (w = 32: about 0.45 M parameters; w = 16, `vgg-slim`: 0.12 M and a quarter of the
+    multiply-adds).
 
     'same' padding keeps the strokes near the border, batch norm allows a high learning rate
-    and dropout regularises; about 0.5 M parameters, fast enough on two CPU cores.
+    and dropout regularises.
     """
     inputs = keras.Input((28, 28, 1))
-    x = _conv_block(inputs, 32)
-    x = _conv_block(x, 32)
+    x = _conv_block(inputs, width)
+    x = _conv_block(x, width)
     x = layers.MaxPooling2D()(x)
     x = layers.Dropout(0.1)(x)
-    x = _conv_block(x, 64)
-    x = _conv_block(x, 64)
+    x = _conv_block(x, 2 * width)
+    x = _conv_block(x, 2 * width)
     x = layers.MaxPooling2D()(x)
     x = layers.Dropout(0.2)(x)
-    x = _conv_block(x, 128)
+    x = _conv_block(x, 4 * width)
     x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(256, use_bias=False)(x)
+    x = layers.Dense(8 * width, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(classes, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="vgg")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def build_model(architecture, classes):
-    builders = {"vgg": build_vgg, "seed": build_seed}
+    builders = {"vgg": build_vgg, "vgg-slim": partial(build_vgg, width=16, name="vgg-slim"),
+                "seed": build_seed}
     return builders[architecture](classes)

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from ml.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURES
 from ml.datasets import DatasetError
 from recognition.kinds import KINDS
 
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--model", required=True, choices=KINDS)
         parser.add_argument("--dataset", default="default",
                             help="default, mnist, unipen, femnist, ... or emnist-<split>")
-        parser.add_argument("--arch", default=DEFAULT_ARCHITECTURE, choices=ARCHITECTURES)
+        parser.add_argument("--arch", choices=ARCHITECTURES,
+                            help=f"network (default per model: {DEFAULT_ARCHITECTURES})")
         parser.add_argument("--epochs", type=positive(int), default=30)
         parser.add_argument("--batch-size", type=positive(int), default=128)
         parser.add_argument("--limit", type=positive(int),
@@ -47,7 +48,8 @@ class Command(BaseCommand):
         out = Path(options["out"] or Path(settings.HWR_BUNDLED_MODELS_DIR) / options["model"])
         try:
             bundle = training.run(
-                options["model"], options["dataset"], options["arch"], options["epochs"],
+                options["model"], options["dataset"],
+                options["arch"] or DEFAULT_ARCHITECTURES[options["model"]], options["epochs"],
                 options["batch_size"], options["limit"], options["seed"], out,
                 options["time_budget"] or DEFAULT_BUDGET_MINUTES[options["model"]],
                 log=self.stdout.write,
