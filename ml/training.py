@@ -86,8 +86,8 @@ def make_dataset(images, labels, batch_size, seed, training):
 
     tf.data's autotuning is off: its background thread made the closing of each epoch's iterator
     wait for up to 40 s with the CPU idle, half of every 2-core epoch. Without a GPU the
-    augmentation gets one thread, as it costs a tenth of a training step: more threads only
-    compete with the step for the cores.
+    augmentation gets one thread: it costs about a tenth of a training step, so one thread keeps
+    up and the step keeps the cores.
     """
     workers = os.cpu_count() if tf.config.list_physical_devices("GPU") else 1
     options = tf.data.Options()
