@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import zlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from multiprocessing import Pool
@@ -21,9 +22,10 @@ from recognition import preprocessing
 from recognition.kinds import LABELS
 
 # Bump when the rasteriser or the split rules change: cached arrays then become stale.
-LOADER_VERSION = 1
-# UNIPEN characters are drawn with their longer side this many pixels, pen widths in this range:
-# about what a 280 px canvas with a 12-30 px brush gives for a character filling 70 % of it.
+LOADER_VERSION = 2
+# A UNIPEN writer's tall characters are drawn this many pixels high (smaller ones in proportion),
+# pen widths in this range: about what a 280 px canvas with a 12-30 px brush gives for a
+# character filling 70 % of it.
 RASTER_BOX = 64
 RASTER_WIDTHS = (3, 8)
 # Share of writers (per source) held out for validation and, where the source has no test
@@ -209,8 +211,8 @@ def rasterise(strokes, width, box=RASTER_BOX):
 
 
 def _normalise_record(item):
-    strokes, width = item
-    return _to_uint8(preprocessing.normalize(rasterise(strokes, width)))
+    strokes, width, box = item
+    return _to_uint8(preprocessing.normalize(rasterise(strokes, width, box)))
 
 
 def _normalise_image(image):
@@ -305,7 +307,15 @@ def raw_unipen(root=None):
     low, high = RASTER_WIDTHS
 
     def items(records):
-        return [(r["strokes"], int(w)) for r, w in zip(records, rng.integers(low, high + 1, len(records)))]
+        """(strokes, pen width, box) per record, each writer's characters at their relative size."""
+        boxes = np.empty(len(records))
+        by_writer = defaultdict(list)
+        for index, record in enumerate(records):
+            by_writer[record["writer"]].append(index)
+        for indices in by_writer.values():
+            boxes[indices] = preprocessing.relative_boxes([records[i]["strokes"] for i in indices], RASTER_BOX)
+        widths = rng.integers(low, high + 1, len(records))
+        return [(r["strokes"], int(w), float(b)) for r, w, b in zip(records, widths, boxes)]
 
     train_items, train_labels = items(train), np.array([r["label"] for r in train])
     return RawSource(

@@ -334,6 +334,23 @@ def working_ink_map(image):
     return ink_map(image), 1
 
 
+def relative_boxes(characters, box):
+    """Boxes to rasterise one writer's (or one line's) characters at, keeping their relative size.
+
+    A fixed pen on a canvas draws a small `o` with strokes thicker, for its size, than a capital
+    `O`, and `normalize` keeps that cue (within MNIST's stroke range); characters scaled each to
+    its own box lose it, and case pairs become identical. So each character's longer side is
+    drawn in proportion to the group's tall characters (the 90th percentile of heights:
+    capitals, digits, ascenders), which get `box` pixels, as a canvas of fixed size would.
+    """
+    extents = np.array([
+        np.ptp(np.concatenate([np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]), axis=0)
+        for strokes in characters
+    ])
+    reference = max(np.percentile(extents[:, 1], 90), 1e-9)
+    return np.clip(box * extents.max(axis=1) / reference, box / 4, 2 * box)
+
+
 def rasterise(strokes, width, box, y_up=True):
     """Pen strokes -> ink map in [0, 1] drawn as a browser canvas does.
 

@@ -27,7 +27,8 @@ MIN_WIDTH = 0.1       # a vertical bar counts as this wide when overlaps are mea
 # splits 8-character lines exactly more often than 0.4-0.7; requiring strokes of one character
 # to come near each other did worse (tablet strokes of a 5 or an E often do not touch).
 SAME_CHARACTER_OVERLAP = 0.3
-# Pen width of rasterised strokes, for characters scaled to RASTER_BOX (as training data is).
+# Pen width of rasterised strokes, for a line's tall characters scaled to RASTER_BOX (as training
+# data is).
 RASTER_BOX = 64
 RASTER_WIDTH = 5
 
@@ -74,11 +75,14 @@ def segment_strokes(strokes):
     """Strokes (y down, any unit, in writing order) -> characters, left to right."""
     strokes = check_strokes(strokes)
     boxes = np.array([[*s.min(axis=0), *s.max(axis=0)] for s in strokes])
-    characters = []
-    for members in group_pieces(boxes):
-        group = [strokes[i] for i in members]
-        ink = preprocessing.rasterise(group, RASTER_WIDTH, RASTER_BOX, y_up=False)
-        characters.append(Character(_union(boxes[members]), ink))
+    groups = group_pieces(boxes)
+    # Drawn at their sizes relative to the line's tall characters, as training data is.
+    sizes = preprocessing.relative_boxes([[strokes[i] for i in members] for members in groups], RASTER_BOX)
+    characters = [
+        Character(_union(boxes[members]),
+                  preprocessing.rasterise([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
+        for members, size in zip(groups, sizes)
+    ]
     return _checked(characters)
 
 

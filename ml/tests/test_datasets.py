@@ -1,5 +1,6 @@
 """Loaders on IDX files the tests write, the UNIPEN rasteriser's orientation, writer splits."""
 import gzip
+import json
 
 import numpy as np
 import pytest
@@ -155,12 +156,40 @@ def test_rasterise_stroke_width_and_round_caps():
 def test_unipen_record_normalises_upright():
     """A real UNIPEN-shaped record (y up) comes out of `normalize` with the dot above the stem."""
     record = [[[160, 464], [160, 463], [160, 460], [160, 457]], [[158, 473], [158, 472]]]  # 'i'
-    image = datasets._normalise_record((record, 5))
+    image = datasets._normalise_record((record, 5, datasets.RASTER_BOX))
     rows = np.flatnonzero(image.sum(axis=1))
     dot_rows = rows[rows < rows.mean()]
     gap = np.flatnonzero(image[rows[0]:rows[-1] + 1].sum(axis=1) == 0)
     assert image.shape == (28, 28) and len(dot_rows) and len(gap)  # dot, gap, then stem below
     assert image[:rows[0] + gap[0]].sum() < image[rows[0] + gap[-1]:].sum()
+
+
+def test_unipen_writers_characters_keep_their_relative_size(tmp_path):
+    """Each writer's characters are drawn relative to that writer's tall ones (not each to its
+    own box): one writer's small o gets a smaller box than their O; another's tablet units don't
+    matter."""
+    def record(label, writer, radius):
+        angles = np.linspace(0, 6.3, 30)
+        stroke = np.stack([radius * np.cos(angles), radius * np.sin(angles)], 1).round().astype(int)
+        return {"label": label, "writer": writer, "institution": "tst", "strokes": [stroke.tolist()],
+                "y_axis": "up"}
+
+    records = {"train": [record("O", "w1", 50), record("o", "w1", 30), record("O", "w1", 52)],
+               "test": [record("O", "w2", 5000), record("o", "w2", 3000)]}
+    (tmp_path / "unipen").mkdir()
+    for split, rows in records.items():
+        with gzip.open(tmp_path / "unipen" / f"unipen_1abc_{split}.jsonl.gz", "wt") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+    raw = datasets.raw_unipen(tmp_path)
+    train_boxes = {label: box for (_, _, box), label in
+                   zip(raw.items["train"] + raw.items["val"],
+                       list(raw.labels["train"]) + list(raw.labels["val"]))}
+    test_boxes = [box for _, _, box in raw.items["test"]]
+    assert train_boxes["o"] < 0.65 * datasets.RASTER_BOX <= train_boxes["O"]
+    assert test_boxes[1] < 0.65 * datasets.RASTER_BOX <= test_boxes[0]
+    small = datasets._normalise_record(raw.items["test"][1]) > 127
+    large = datasets._normalise_record(raw.items["test"][0]) > 127
+    assert small.sum() > large.sum()
 
 
 def test_group_split_keeps_each_writer_in_one_split():

@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from recognition.preprocessing import (
     BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
-    normalize, preprocess_bytes, stroke_width, to_png,
+    normalize, preprocess_bytes, rasterise, relative_boxes, stroke_width, to_png,
 )
 from recognition.tests.images import ONE, draw_strokes, encode, seven_png
 
@@ -222,3 +222,26 @@ def test_pieces_are_numbered_in_reading_order():
     assert count == 4
     assert [labels[0, 11], labels[1, 1], labels[5, 8], labels[8, 0], labels[9, 1]] == [1, 2, 3, 4, 4]
     assert np.array_equal(labels > 0, mask)
+
+
+def ring(radius, centre=(0, 0)):
+    """One closed stroke, an `O` or an `o`."""
+    angles = np.linspace(0, 2 * np.pi, 60)
+    return [np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)]
+
+
+def test_relative_boxes_draw_a_small_letter_smaller_with_the_same_pen():
+    capital, small, stem = ring(50), ring(30), [[[0, 0], [0, 100]]]
+    boxes = relative_boxes([capital, small, stem, stem], 64)
+    assert boxes[0] == pytest.approx(64, abs=0.1) and boxes[2] == 64
+    assert boxes[1] == pytest.approx(64 * 0.6, abs=0.1)
+    # Normalised to the same 20px box, the small letter keeps thicker strokes: the case cue.
+    capital_image, small_image = (normalize(rasterise(c, 5, box)) for c, box in zip((capital, small), boxes))
+    assert max(ink_rows_and_cols(capital_image)) == max(ink_rows_and_cols(small_image)) == BOX
+    assert stroke_width(small_image > 0.5) > 1.3 * stroke_width(capital_image > 0.5)
+
+
+def test_relative_boxes_stay_within_bounds_for_odd_groups():
+    dot, bar = [[[5, 5]]], [[[0, 0], [1000, 0]]]
+    assert list(relative_boxes([dot, bar], 64)) == [16, 128]  # nothing tall to compare with
+    assert list(relative_boxes([ring(40)], 64)) == [64]

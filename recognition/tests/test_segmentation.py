@@ -13,6 +13,7 @@ from recognition.preprocessing import (
     decode_image,
     ink_map,
     normalize,
+    stroke_width,
 )
 from recognition.segmentation import (
     SegmentationError,
@@ -122,6 +123,14 @@ def test_image_without_strokes_is_split_by_connected_components(unipen_test):
     stroke_lefts = [min(x for stroke in line.strokes[a:b] for x, _ in stroke)
                     for a, b in [(0, 1), (1, 3), (3, 4)]]
     assert np.allclose([c.box[0] for c in characters], stroke_lefts, atol=8)
+
+
+def test_line_characters_keep_their_relative_size():
+    """A capital O then a small o: the small one's strokes come out thicker, as in training."""
+    big = [[[50 + 50 * np.cos(a), 50 + 50 * np.sin(a)] for a in np.linspace(0, 6.3, 60)]]
+    small = [[[160 + 30 * np.cos(a), 70 + 30 * np.sin(a)] for a in np.linspace(0, 6.3, 60)]]
+    capital, lower = (normalize(c.ink) for c in segment_strokes(big + small))
+    assert stroke_width(lower > 0.5) > 1.3 * stroke_width(capital > 0.5)
 
 
 def test_blank_image_has_no_characters():
