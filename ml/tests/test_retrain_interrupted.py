@@ -69,8 +69,14 @@ def file_hashes(folder):
 
 def run_and_kill(env, tmp_path, signal_number, when):
     """Start retrain and send it `signal_number` once `when(output_so_far)` holds."""
-    process = subprocess.Popen(RETRAIN, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    # A shell starts background jobs (`make test &`, nohup) with SIGINT ignored, and a child
+    # inherits that, so Ctrl-C would do nothing: give the child the default disposition.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(RETRAIN, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
