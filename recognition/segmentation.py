@@ -76,12 +76,12 @@ def segment_strokes(strokes):
     strokes = check_strokes(strokes)
     boxes = np.array([[*s.min(axis=0), *s.max(axis=0)] for s in strokes])
     groups = group_pieces(boxes)
+    grouped_strokes = [[strokes[i] for i in members] for members in groups]
     # Drawn at their sizes relative to the line's tall characters, as training data is.
-    sizes = preprocessing.relative_boxes([[strokes[i] for i in members] for members in groups], RASTER_BOX)
+    sizes = preprocessing.relative_boxes(grouped_strokes, RASTER_BOX)
     characters = [
-        Character(_union(boxes[members]),
-                  preprocessing.rasterise([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
-        for members, size in zip(groups, sizes)
+        Character(_union(boxes[members]), preprocessing.rasterise(group, RASTER_WIDTH, size, y_up=False))
+        for members, group, size in zip(groups, grouped_strokes, sizes)
     ]
     return _checked(characters)
 

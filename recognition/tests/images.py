@@ -2,6 +2,7 @@
 import base64
 import io
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 # A "7" as a polyline in a unit square (x right, y down).
@@ -34,3 +35,9 @@ def data_url(data, mime="image/png"):
 
 def seven_png(**kwargs):
     return encode(draw_strokes(**kwargs))
+
+
+def ring(radius, centre=(0, 0)):
+    """One closed stroke, an `O` or an `o`, as a (60, 2) array of points."""
+    angles = np.linspace(0, 2 * np.pi, 60)
+    return [np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)]

@@ -10,7 +10,7 @@ from recognition.preprocessing import (
     BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
     normalize, preprocess_bytes, rasterise, relative_boxes, stroke_width, to_png,
 )
-from recognition.tests.images import ONE, draw_strokes, encode, seven_png
+from recognition.tests.images import ONE, draw_strokes, encode, ring, seven_png
 
 
 def similarity(a, b):
@@ -222,12 +222,6 @@ def test_pieces_are_numbered_in_reading_order():
     assert count == 4
     assert [labels[0, 11], labels[1, 1], labels[5, 8], labels[8, 0], labels[9, 1]] == [1, 2, 3, 4, 4]
     assert np.array_equal(labels > 0, mask)
-
-
-def ring(radius, centre=(0, 0)):
-    """One closed stroke, an `O` or an `o`."""
-    angles = np.linspace(0, 2 * np.pi, 60)
-    return [np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)]
 
 
 def test_relative_boxes_draw_a_small_letter_smaller_with_the_same_pen():

@@ -21,6 +21,7 @@ from recognition.segmentation import (
     segment_ink,
     segment_strokes,
 )
+from recognition.tests.images import ring
 
 # Synthetic strokes in pixels, y down, line height 100.
 I_STEM, I_DOT = [[10, 40], [10, 100]], [[12, 15]]
@@ -127,9 +128,8 @@ def test_image_without_strokes_is_split_by_connected_components(unipen_test):
 
 def test_line_characters_keep_their_relative_size():
     """A capital O then a small o: the small one's strokes come out thicker, as in training."""
-    big = [[[50 + 50 * np.cos(a), 50 + 50 * np.sin(a)] for a in np.linspace(0, 6.3, 60)]]
-    small = [[[160 + 30 * np.cos(a), 70 + 30 * np.sin(a)] for a in np.linspace(0, 6.3, 60)]]
-    capital, lower = (normalize(c.ink) for c in segment_strokes(big + small))
+    big, small = ring(50, centre=(50, 50)), ring(30, centre=(160, 70))
+    capital, lower = (normalize(c.ink) for c in segment_strokes([s.tolist() for s in big + small]))
     assert stroke_width(lower > 0.5) > 1.3 * stroke_width(capital > 0.5)
 
 
