@@ -1,7 +1,8 @@
 """The networks: `seed` (the original app's baseline), `vgg` and `vgg-slim` (the defaults).
 
-Both take the 28x28x1 float32 input of the serving contract and end in a softmax; neither holds
-augmentation or other training-only layers, so the exported .tflite is plain inference.
+All take the 28x28x1 float32 input of the serving contract and end in a float32 softmax (also
+when trained with bfloat16 compute); none holds augmentation or other training-only layers, so
+the exported .tflite is plain inference.
 """
 from functools import partial
 
@@ -32,7 +33,7 @@ def build_seed(classes):
             layers.Flatten(),
             layers.Dense(128, activation="relu"),
             layers.Dropout(0.5),
-            layers.Dense(classes, activation="softmax"),
+            layers.Dense(classes, activation="softmax", dtype="float32"),
         ],
         name="seed",
     )
@@ -68,7 +69,7 @@ def build_vgg(classes, width=32, name="vgg"):
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(classes, activation="softmax")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -88,8 +88,9 @@ def test_train_with_missing_dataset_is_a_command_error(tmp_path, settings):
         call_command("train", model="digit", dataset="mnist", out=str(tmp_path / "b"))
 
 
-def test_train_on_official_emnist_files(tmp_path, settings, monkeypatch):
-    """A user who has the EMNIST files can train on them: written here, 40 glyphs per split."""
+@pytest.fixture
+def emnist_digits(tmp_path, settings, monkeypatch):
+    """Official EMNIST digits files with 40 glyphs per split, as the datasets folder."""
     settings.HWR_DATASETS_DIR = tmp_path
     monkeypatch.setenv("HWR_CACHE_DIR", str(tmp_path / "cache"))
     codes = np.arange(40) % 10
@@ -99,8 +100,35 @@ def test_train_on_official_emnist_files(tmp_path, settings, monkeypatch):
     mapping = {k: [48 + k] for k in range(10)}
     for part in ("train", "test"):
         write_emnist(tmp_path, "digits", part, images, codes, mapping)
+    return images
+
+
+def test_train_on_official_emnist_files(emnist_digits, tmp_path):
+    """A user who has the EMNIST files can train on them."""
     out = tmp_path / "bundle"
     call_command("train", model="digit", dataset="emnist-digits", epochs=1, batch_size=16, out=str(out))
     meta = json.loads((out / "meta.json").read_text())
     assert meta["metrics"]["test"]["emnist-digits"]["count"] == 40
     assert {d["name"] for d in meta["datasets"]} == {"emnist-digits"}
+    assert meta["training"]["precision"] == "float32"
+
+
+def test_bfloat16_training_still_exports_a_float32_bundle(emnist_digits, tmp_path):
+    import keras
+
+    out = tmp_path / "bundle"
+    call_command("train", model="digit", dataset="emnist-digits", epochs=1, batch_size=16,
+                 precision="bfloat16", out=str(out))
+    assert read_meta(out)["training"]["precision"] == "bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # later models are not affected
+    model = keras.saving.load_model(out / "model.keras")
+    assert {w.dtype for w in model.weights} == {"float32"}
+    assert {layer.compute_dtype for layer in model.layers} == {"float32"}
+    images = emnist_digits.astype(np.float32)[..., None] / 255.0
+    got = TFLiteModel(out / "model.tflite").predict(images)
+    assert np.abs(model.predict(images, verbose=0) - got).max() < 1e-4
+
+
+def test_train_rejects_an_unknown_precision(tmp_path):
+    with pytest.raises(CommandError, match="invalid choice: 'float16'"):
+        call_command("train", "--model", "digit", "--precision", "float16", "--out", str(tmp_path / "b"))
