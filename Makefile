@@ -40,7 +40,7 @@ test: $(VENV)/.dev /usr/bin/chromium
 
 ## Retrain the three bundled models from the datasets (see ml/RESULTS.md for timings).
 train-all: $(VENV)/.dev
-	$(PY) manage.py train --model digit --precision bfloat16
+	$(PY) manage.py train --model digit
 	$(PY) manage.py train --model letter
 	$(PY) manage.py train --model any
 

@@ -26,7 +26,7 @@ def test_train_writes_a_complete_bundle(bundle):
         assert (bundle / name).stat().st_size > 0, name
     meta = read_meta(bundle)
     assert meta["labels"] == list("0123456789")
-    assert meta["architecture"]["name"] == "vgg" and meta["architecture"]["parameters"] > 400_000
+    assert meta["architecture"]["name"] == "vgg-slim" and meta["architecture"]["parameters"] > 100_000
     used = {(d["name"], d["split"]): d for d in meta["datasets"]}
     assert used[("mnist", "train")]["count"] == 100
     assert set(used[("unipen", "test")]["files"]) == {"unipen_1abc_train.jsonl.gz", "unipen_1abc_test.jsonl.gz"}
