@@ -250,8 +250,8 @@ def run(kind, dataset="default", arch="vgg", epochs=30, batch_size=128, limit=No
     """The whole `manage.py train`: load, build, train, evaluate, export; returns the bundle folder.
 
     `precision="bfloat16"` computes in bfloat16 with float32 weights (Keras mixed precision):
-    on CPUs with AVX512-BF16 or AMX a training step takes half the time, so twice the epochs
-    fit a budget. The exported model is float32 either way.
+    on CPUs with AVX512-BF16 or AMX a training step can take half the time (how much depends on
+    the machine), so up to twice the epochs fit a budget. The exported model is float32 either way.
     """
     keras.utils.set_random_seed(seed)
     log(f"loading {kind} data ({dataset})...")

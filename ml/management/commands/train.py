@@ -41,8 +41,8 @@ class Command(BaseCommand):
                             help="minutes of training; stops cleanly and still exports "
                                  f"(default per model: {DEFAULT_BUDGET_MINUTES})")
         parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                            help="compute type while training (bfloat16: half the step time on "
-                                 "CPUs with AVX512-BF16 or AMX, and on GPUs); the bundle is float32")
+                            help="compute type while training (bfloat16: up to half the step time "
+                                 "on CPUs with AVX512-BF16 or AMX, and on GPUs); the bundle is float32")
         parser.add_argument("--out", help="bundle folder (default ml/artifacts/<model>)")
 
     def handle(self, *args, **options):
