@@ -123,7 +123,7 @@ def latency(by_label, requests, seed):
     print("| what | p50 | p99 |\n|---|---|---|")
     for name, values in [
         ("POST /api/v1/predict through Django's stack (parse, segment, normalise, infer, store Word + 8 Samples)", http),
-        ("`predict_text` (decode, segment, normalise 8, one inference call)", service),
+        ("`predict_text` (decode, measure the pen, segment, normalise 8, one inference call)", service),
         ("`predict_text`, CPU time of its thread (less sensitive to the shared cores' load)", service_cpu),
         ("inference: one batched call for 8 characters", batched),
         ("inference: 8 single calls", single),

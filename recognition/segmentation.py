@@ -27,8 +27,8 @@ MIN_WIDTH = 0.1       # a vertical bar counts as this wide when overlaps are mea
 # splits 8-character lines exactly more often than 0.4-0.7; requiring strokes of one character
 # to come near each other did worse (tablet strokes of a 5 or an E often do not touch).
 SAME_CHARACTER_OVERLAP = 0.3
-# Pen width of rasterised strokes, for a line's tall characters scaled to RASTER_BOX (as training
-# data is).
+# Pen width of rasterised strokes, and the box of a line's tall characters when the drawn pen is
+# not known (training data draws tall characters at 64 px with a 3-8 px pen).
 RASTER_BOX = 64
 RASTER_WIDTH = 5
 
@@ -71,19 +71,40 @@ def check_strokes(strokes):
     return arrays
 
 
-def segment_strokes(strokes):
-    """Strokes (y down, any unit, in writing order) -> characters, left to right."""
+def segment_strokes(strokes, pen_width=None):
+    """Strokes (y down, any unit, in writing order) -> characters, left to right.
+
+    Each character is redrawn with the pen scaled to RASTER_WIDTH: with the `pen_width` the line
+    was drawn with (in the strokes' unit, see `drawn_pen_width`), at its drawn size, so a small
+    `o` keeps its relatively thick strokes as on the single-character canvas, even in a line
+    with no tall character ("once"); without it, at its size relative to the line's tall
+    characters.
+    """
     strokes = check_strokes(strokes)
     boxes = np.array([[*s.min(axis=0), *s.max(axis=0)] for s in strokes])
     groups = group_pieces(boxes)
     grouped_strokes = [[strokes[i] for i in members] for members in groups]
-    # Drawn at their sizes relative to the line's tall characters, as training data is.
-    sizes = preprocessing.relative_boxes(grouped_strokes, RASTER_BOX)
+    unions = [_union(boxes[members]) for members in groups]
+    if pen_width:
+        extents = np.array([max(right - left, bottom - top) for left, top, right, bottom in unions])
+        sizes = np.clip(extents * RASTER_WIDTH / pen_width, RASTER_BOX / 4, 2 * RASTER_BOX)
+    else:
+        sizes = preprocessing.relative_boxes(grouped_strokes, RASTER_BOX)
     characters = [
-        Character(_union(boxes[members]), preprocessing.rasterise(group, RASTER_WIDTH, size, y_up=False))
-        for members, group, size in zip(groups, grouped_strokes, sizes)
+        Character(union, preprocessing.rasterise(group, RASTER_WIDTH, size, y_up=False))
+        for union, group, size in zip(unions, grouped_strokes, sizes)
     ]
     return _checked(characters)
+
+
+def drawn_pen_width(image):
+    """The pen width, in pixels, of the line drawn in a PIL image (None when it holds no ink):
+    the strokes sent with a drawing are in its pixels, so this is their pen too."""
+    try:
+        ink, scale = preprocessing.working_ink_map(image)
+    except preprocessing.NothingDrawn:
+        return None
+    return preprocessing.stroke_width(ink > 0.5) * scale
 
 
 def segment_ink(ink):

@@ -174,10 +174,11 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
     check_kind(kind)
     check_size(len(data))
     try:
-        # Decoded even when strokes are sent: the word's stored image must be a real one.
+        # Decoded even when strokes are sent: the word's stored image must be a real one, and
+        # its pen sizes the characters.
         image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
         if strokes is not None:
-            characters = segmentation.segment_strokes(strokes)
+            characters = segmentation.segment_strokes(strokes, segmentation.drawn_pen_width(image))
         else:
             ink, scale = working_ink_map(image)
             characters = segmentation.segment_ink(ink)

@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from ml.datasets import read_unipen
-from ml.text_lines import build_line, records_by_label
+from ml.text_lines import PEN_PX, build_line, line_png, records_by_label
 from recognition import segmentation
 from recognition.preprocessing import (
     NothingDrawn,
@@ -17,6 +18,7 @@ from recognition.preprocessing import (
 )
 from recognition.segmentation import (
     SegmentationError,
+    drawn_pen_width,
     group_pieces,
     segment_ink,
     segment_strokes,
@@ -133,6 +135,26 @@ def test_line_characters_keep_their_relative_size():
     assert stroke_width(lower > 0.5) > 1.3 * stroke_width(capital > 0.5)
 
 
+def widths(strokes, pen_width=None):
+    return [stroke_width(normalize(c.ink) > 0.5) for c in segment_strokes(strokes, pen_width)]
+
+
+def test_with_the_drawn_pen_a_line_without_tall_characters_keeps_its_size():
+    """"oo" and "OO" written with the same pen: relative to their own line they come out alike;
+    at their drawn size with the pen they were drawn with, the small ones keep thicker strokes,
+    as one character drawn on the canvas does."""
+    small = [s.tolist() for s in ring(30, centre=(50, 50)) + ring(30, centre=(130, 50))]
+    large = [s.tolist() for s in ring(60, centre=(80, 80)) + ring(60, centre=(230, 80))]
+    assert widths(small) == pytest.approx(widths(large), rel=0.1)
+    pen = drawn_pen_width(decode_image(line_png([np.array(s) for s in small + large])))
+    assert pen == pytest.approx(PEN_PX, rel=0.25)
+    assert min(widths(small, pen)) > 1.3 * max(widths(large, pen))
+
+
+def test_a_blank_image_has_no_pen():
+    assert drawn_pen_width(Image.new("L", (300, 100), 255)) is None
+
+
 def test_blank_image_has_no_characters():
     with pytest.raises(NothingDrawn):
         segment_ink(np.zeros((50, 200), np.float32))
@@ -142,11 +164,13 @@ coordinates = st.floats(allow_nan=True, allow_infinity=True, width=32) | st.inte
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.lists(coordinates, max_size=4), max_size=12), max_size=8))
-def test_any_strokes_become_characters_or_the_services_own_error(strokes):
-    """Whatever a client sends as strokes: characters the model can take, or a message."""
+@given(st.lists(st.lists(st.lists(coordinates, max_size=4), max_size=12), max_size=8),
+       st.none() | st.floats(min_value=0.5, max_value=1e4))
+def test_any_strokes_become_characters_or_the_services_own_error(strokes, pen_width):
+    """Whatever a client sends as strokes, with any pen its image shows: characters the model
+    can take, or a message."""
     try:
-        characters = segment_strokes(strokes)
+        characters = segment_strokes(strokes, pen_width)
         images = [normalize(character.ink) for character in characters]
     except PreprocessingError:
         return

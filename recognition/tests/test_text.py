@@ -1,17 +1,21 @@
 """Several characters in one request: the API's multi path, its bad inputs, per-character feedback."""
+import base64
+import io
 import json
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from feedback.models import Feedback, Sample, Word
 from ml.datasets import read_unipen
-from ml.text_lines import build_text, records_by_label
+from ml.text_lines import build_text, line_png, records_by_label
 from recognition.kinds import LABELS
+from recognition.preprocessing import stroke_width
 from recognition.services import consistent_case
-from recognition.tests.images import data_url
+from recognition.tests.images import data_url, encode, ring
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +60,37 @@ def test_multi_upload_without_strokes_uses_connected_components(client, real_mod
     assert response.status_code == 200, response.content
     assert len(response.json()["characters"]) == 2
     assert Word.objects.get().strokes is None
+
+
+def stroke_widths(result):
+    """Stroke width of each character's normalised image in an API answer."""
+    images = (Image.open(io.BytesIO(base64.b64decode(c["normalized_image"].split(",", 1)[1])))
+              for c in result["characters"])
+    return [stroke_width(np.asarray(image) > 127) for image in images]
+
+
+def test_small_letters_on_the_pad_keep_their_thicker_strokes(client, tiny_models):
+    """"oo" and "OO" with the page's pen: no tall character in either line, yet the small rings
+    reach the model with thicker strokes, because the pen is measured on the sent image."""
+    answers = []
+    for radius in (30, 60):
+        strokes = ring(radius, centre=(40 + radius, 40 + radius)) + ring(radius, centre=(100 + 4 * radius, 40 + radius))
+        body = {"image": data_url(line_png(strokes)), "kind": "any", "multi": True,
+                "strokes": [s.tolist() for s in strokes]}
+        response = client.post("/api/v1/predict", json.dumps(body), content_type="application/json")
+        assert response.status_code == 200, response.content
+        answers.append(stroke_widths(response.json()))
+    small, large = answers
+    assert len(small) == len(large) == 2
+    assert min(small) > 1.3 * max(large)
+
+
+def test_strokes_with_a_blank_image_are_still_read(client, tiny_models, line):
+    """No ink to measure a pen on: the characters are sized by the line's tall ones."""
+    blank = encode(Image.new("L", (400, 200), 255))
+    response = post_line(client, line, image=data_url(blank))
+    assert response.status_code == 200, response.content
+    assert len(response.json()["characters"]) == 2
 
 
 @pytest.mark.parametrize("fields, message", [
