@@ -7,14 +7,15 @@ characters, and the server time of an 8-character request.
    training) by `ml.text_lines`: sized as handwriting, gaps from -8 % (overlap) to 30 % of the
    line height. Digit strings for `digit`; letter words in the usual case patterns (hello,
    Hello, HELLO) for `any`. Each line goes through `recognition.services.predict_text` with its
-   strokes (what the canvas page sends) and, for comparison, as an image only (connected
-   components). Reported: segmentation (lines split exactly into their characters), character
+   strokes (what the canvas page sends) and as an image only (an upload: connected components,
+   touching ones cut where the recognizer reads the parts best). Reported: segmentation (lines split exactly into their characters), character
    accuracy (position by position, when the count is right; a miscounted line counts all its
    characters wrong), whole-string accuracy, and for `any` the case-insensitive figures and the
    effect of the case-consistency switch.
 2. 8-character requests through Django's full stack (`POST /api/v1/predict`, JSON with image
    and strokes, storing the Word and its 8 Samples) and `predict_text` alone (wall and CPU
-   time): p50 / p99, and the batched inference call against 8 single calls.
+   time; and with the image only): p50 / p99, and the batched inference call against 8 single
+   calls.
 
 A scratch SQLite database and media folder are used and deleted at the end.
 """
@@ -97,7 +98,7 @@ def latency(by_label, requests, seed):
                           "strokes": line.strokes}) for line in lines]
     for body in bodies[:10]:  # warm-up: interpreters, database connection
         client.post("/api/v1/predict", body, content_type="application/json")
-    http, service, service_cpu = [], [], []
+    http, service, service_cpu, image_only = [], [], [], []
     for body, line in zip(bodies, lines):
         start = time.perf_counter()
         response = client.post("/api/v1/predict", body, content_type="application/json")
@@ -107,6 +108,9 @@ def latency(by_label, requests, seed):
         predict_text(line.png, "digit", line.strokes)
         service.append(time.perf_counter() - start)
         service_cpu.append(time.thread_time() - start_cpu)
+        start = time.perf_counter()
+        predict_text(line.png, "digit")
+        image_only.append(time.perf_counter() - start)
     recognizer = get_recognizer("digit")
     batched, single = [], []
     for line in lines:
@@ -125,6 +129,7 @@ def latency(by_label, requests, seed):
         ("POST /api/v1/predict through Django's stack (parse, segment, normalise, infer, store Word + 8 Samples)", http),
         ("`predict_text` (decode, measure the pen, segment, normalise 8, one inference call)", service),
         ("`predict_text`, CPU time of its thread (less sensitive to the shared cores' load)", service_cpu),
+        ("`predict_text` with the image only (an upload: components, touching ones cut)", image_only),
         ("inference: one batched call for 8 characters", batched),
         ("inference: 8 single calls", single),
     ]:

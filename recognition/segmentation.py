@@ -27,6 +27,14 @@ MIN_WIDTH = 0.1       # a vertical bar counts as this wide when overlaps are mea
 # splits 8-character lines exactly more often than 0.4-0.7; requiring strokes of one character
 # to come near each other did worse (tablet strokes of a 5 or an E often do not touch).
 SAME_CHARACTER_OVERLAP = 0.3
+# Touching characters in an image (no strokes to tell them apart): a character wider than WIDE
+# line heights may be several; it may be cut at columns crossed by at most CUT_INK pen widths
+# of ink (where neighbours touch; the MAX_CUTS emptiest), into parts at most MAX_PART line
+# heights wide, and the recognizer keeps the cuts whose parts it reads most confidently.
+WIDE = 0.7
+CUT_INK = 3.0
+MAX_CUTS = 16
+MAX_PART = 2.0
 # Pen width of rasterised strokes, and the box of a line's tall characters when the drawn pen is
 # not known (training data draws tall characters at 64 px with a 3-8 px pen).
 RASTER_BOX = 64
@@ -107,12 +115,17 @@ def drawn_pen_width(image):
     return preprocessing.stroke_width(ink > 0.5) * scale
 
 
-def segment_ink(ink):
-    """Ink map of a whole line (no strokes known) -> characters, by connected components."""
+def segment_ink(ink, score=None):
+    """Ink map of a whole line (no strokes known) -> characters, by connected components.
+
+    With `score` (ink maps -> the recognizer's log-confidence in each), a character wide enough
+    to be several touching ones is cut where the recognizer reads the parts best (`split_touching`).
+    """
     mask = ink > 0.5
     if mask.sum() < 2:
         raise preprocessing.NothingDrawn()
-    mask = preprocessing._drop_specks(mask, preprocessing.stroke_width(mask))
+    pen = preprocessing.stroke_width(mask)
+    mask = preprocessing._drop_specks(mask, pen)
     labels, count = preprocessing.pieces(mask)
     if count > MAX_STROKES:
         raise SegmentationError(f"too many separate pieces of ink: {count} (at most {MAX_STROKES})")
@@ -124,7 +137,64 @@ def segment_ink(ink):
         window = labels[top:bottom, left:right]
         own = np.isin(window, np.asarray(members) + 1)
         characters.append(Character((left, top, right, bottom), np.where(own, ink[top:bottom, left:right], 0.0)))
+    if score is not None:
+        height = max(c.box[3] for c in characters) - min(c.box[1] for c in characters)
+        characters = [part for c in characters for part in split_touching(c, pen, height, score)]
     return _checked(characters)
+
+
+def split_touching(character, pen, height, score):
+    """One character of an image line -> the characters it holds, when it is touching ones.
+
+    Candidate cuts are the emptiest column of each run of columns with little ink; every way of
+    keeping some of them is scored by the sum of the parts' log-confidences (dynamic
+    programming over the cuts, all parts classified in one `score` call), so a cut is kept only
+    when the recognizer is surer of the parts together than of the whole. Straight cuts cannot
+    part characters that overlap in x; those stay one, as before.
+    """
+    if character.box[2] - character.box[0] < WIDE * height:
+        return [character]
+    profile = np.count_nonzero(character.ink > 0.5, axis=0)
+    margin = max(2 * pen, MIN_WIDTH * height)  # no sliver of a character at either side
+    cuts = []
+    for run in np.split(np.arange(len(profile)), np.flatnonzero(np.diff(profile <= CUT_INK * pen)) + 1):
+        column = int(run[np.argmin(profile[run])])
+        if profile[column] <= CUT_INK * pen and margin <= column <= len(profile) - margin:
+            cuts.append(column)
+    cuts = sorted(sorted(cuts, key=lambda column: profile[column])[:MAX_CUTS])
+    if not cuts:
+        return [character]
+    edges = [0, *cuts, len(profile)]
+    # A part is at most MAX_PART line heights wide (the recognizer reads a squeezed "mw" as a
+    # confident "m"; a lower-case "m" alone is up to 1.6 x-heights) and has at least a pen's
+    # square of ink (no slivers).
+    parts = {(i, j): character.ink[:, edges[i]:edges[j]]
+             for i in range(len(edges)) for j in range(i + 1, len(edges))
+             if edges[j] - edges[i] <= MAX_PART * height}
+    scored = [span for span, part in parts.items() if np.count_nonzero(part > 0.5) >= pen * pen]
+    if not scored:
+        return [character]
+    confidence = dict(zip(scored, score([parts[span] for span in scored])))
+    best, previous = {0: 0.0}, {}  # best total up to each edge, and where its last part began
+    for j in range(1, len(edges)):
+        for i in range(j):
+            if i in best and (i, j) in confidence and best[i] + confidence[(i, j)] > best.get(j, -np.inf):
+                best[j], previous[j] = best[i] + confidence[(i, j)], i
+    if len(edges) - 1 not in best:
+        return [character]  # no way to cut it into parts of a character's size
+    chosen, j = [], len(edges) - 1
+    while j:
+        chosen.append((previous[j], j))
+        j = previous[j]
+    return [_part(character, edges[i], edges[j]) for i, j in reversed(chosen)]
+
+
+def _part(character, start, stop):
+    """The columns start:stop of a character, boxed to their own ink."""
+    left, top = character.box[:2]
+    ink = character.ink[:, start:stop]
+    rows = np.flatnonzero((ink > 0.5).any(axis=1))
+    return Character((left + start, top + rows[0], left + stop, top + rows[-1] + 1), ink[rows[0]:rows[-1] + 1])
 
 
 def group_pieces(boxes):

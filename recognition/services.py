@@ -17,7 +17,7 @@ from PIL import Image
 
 from feedback.models import Sample, Word
 from recognition import segmentation
-from recognition.inference import ModelUnavailable, get_recognizer
+from recognition.inference import MAX_BATCH, ModelUnavailable, get_recognizer
 from recognition.kinds import KINDS
 from recognition.preprocessing import (
     PreprocessingError, decode_image, normalize, preprocess_bytes, to_png, working_ink_map,
@@ -168,7 +168,8 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
     """A written line (image bytes, and the pen strokes when known) -> its characters.
 
     Returns (characters, normalised images, result dict without storage). All characters are
-    classified in one inference call. With `case_consistency` (letter and any only), the
+    classified in one inference call (an image's touching characters are cut apart with the
+    recognizer's help before). With `case_consistency` (letter and any only), the
     letters' case is chosen for the whole word (see `consistent_case`).
     """
     check_kind(kind)
@@ -177,17 +178,17 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
         # Decoded even when strokes are sent: the word's stored image must be a real one, and
         # its pen sizes the characters.
         image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
+        recognizer = _recognizer(kind)
         if strokes is not None:
             characters = segmentation.segment_strokes(strokes, segmentation.drawn_pen_width(image))
         else:
             ink, scale = working_ink_map(image)
-            characters = segmentation.segment_ink(ink)
+            characters = segmentation.segment_ink(ink, score=lambda inks: log_confidences(recognizer, inks))
             for character in characters:
                 character.box = tuple(value * scale for value in character.box)
         images28 = np.stack([normalize(character.ink) for character in characters])
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
-    recognizer = _recognizer(kind)
     probabilities = recognizer.batch_probabilities(images28)
     cased = case_consistency and kind != "digit"
     if cased:
@@ -205,6 +206,14 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
         "model": {"name": recognizer.name, "version": recognizer.version},
     }
     return characters, images28, result
+
+
+def log_confidences(recognizer, inks):
+    """The recognizer's log-confidence in its best reading of each ink map (any number)."""
+    images = np.stack([normalize(ink) for ink in inks])
+    probabilities = np.concatenate([recognizer.batch_probabilities(images[start:start + MAX_BATCH])
+                                    for start in range(0, len(images), MAX_BATCH)])
+    return np.log(probabilities.max(axis=1))
 
 
 # Case patterns of a word: every letter lower case, the first one upper case, all upper case.

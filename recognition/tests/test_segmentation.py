@@ -176,3 +176,23 @@ def test_any_strokes_become_characters_or_the_services_own_error(strokes, pen_wi
         return
     assert 0 < len(images) <= segmentation.MAX_CHARACTERS
     assert all(image.shape == (28, 28) and np.isfinite(image).all() for image in images)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(8, 40), st.integers(20, 160))
+def test_cutting_touching_characters_keeps_every_column_of_ink(seed, height, width):
+    """Whatever the line and whatever the recognizer's confidences: the cut characters cover
+    the uncut ones' ink exactly, each part holds ink, and the boxes stay in the image."""
+    rng = np.random.default_rng(seed)
+    ink = (rng.random((height, width)) < rng.uniform(0.05, 0.6)).astype(np.float32)
+    try:
+        whole = segment_ink(ink)
+    except PreprocessingError:
+        return
+    cut = segment_ink(ink, score=lambda inks: rng.uniform(-5, 0, len(inks)))
+    assert len(cut) >= len(whole)
+    assert sum(np.count_nonzero(c.ink > 0.5) for c in cut) == sum(np.count_nonzero(c.ink > 0.5) for c in whole)
+    for character in cut:
+        left, top, right, bottom = character.box
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
+        assert character.ink.shape == (bottom - top, right - left) and (character.ink > 0.5).any()

@@ -11,9 +11,10 @@ from PIL import Image
 
 from feedback.models import Feedback, Sample, Word
 from ml.datasets import read_unipen
-from ml.text_lines import build_text, line_png, records_by_label
+from ml.text_lines import build_line, build_text, line_png, records_by_label
 from recognition.kinds import LABELS
-from recognition.preprocessing import stroke_width
+from recognition.preprocessing import decode_image, ink_map, stroke_width
+from recognition.segmentation import segment_ink
 from recognition.services import consistent_case
 from recognition.tests.images import data_url, encode, ring
 
@@ -91,6 +92,34 @@ def test_strokes_with_a_blank_image_are_still_read(client, tiny_models, line):
     response = post_line(client, line, image=data_url(blank))
     assert response.status_code == 200, response.content
     assert len(response.json()["characters"]) == 2
+
+
+def upload_line(client, png, kind):
+    upload = SimpleUploadedFile("line.png", png, content_type="image/png")
+    return client.post("/api/v1/predict", {"image": upload, "kind": kind, "multi": "true"})
+
+
+def test_touching_digits_in_an_upload_are_cut_apart(client, real_models):
+    """"42" written with the 2 leaning into the 4: one piece of ink, two characters."""
+    records, _ = read_unipen("test")
+    by_label = records_by_label(records)
+    line = build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))
+    assert len(segment_ink(ink_map(decode_image(line.png)))) == 1  # they touch
+    response = upload_line(client, line.png, "digit")
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert result["text"] == "42"
+    first, second = (c["box"] for c in result["characters"])
+    assert first[0] < second[0] and first[2] <= second[2]
+
+
+def test_a_wide_character_in_an_upload_stays_whole(client, real_models):
+    """A 0 drawn wide has cuttable columns (only its top and bottom arcs cross them), but its
+    halves read worse than the whole."""
+    strokes = [np.stack([150 + 110 * np.cos(a), 120 + 70 * np.sin(a)], 1) for a in [np.linspace(0, 2 * np.pi, 90)]]
+    response = upload_line(client, line_png(strokes), "digit")
+    assert response.status_code == 200, response.content
+    assert response.json()["text"] == "0"
 
 
 @pytest.mark.parametrize("fields, message", [
