@@ -45,7 +45,8 @@ UPLOAD_SCHEMA = {
         "image": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP, BMP or GIF"},
         "kind": {"type": "string", **KIND_SCHEMA},
         "multi": {"type": "boolean", "default": False,
-                  "description": "several characters in a row, split by connected components"},
+                  "description": "several characters in a row, split by connected components "
+                                 "(touching ones cut where the model reads the parts best)"},
         "case_consistency": {"type": "boolean", "default": False},
     },
 }

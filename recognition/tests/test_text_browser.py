@@ -1,8 +1,12 @@
-"""Text mode of the canvas page in Chromium: write "42" and "Hi" with the mouse, read them back."""
+"""Text mode in Chromium: write "42" and "Hi" on the canvas page with the mouse, upload a "42"
+whose digits touch, read them back and correct them."""
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Feedback, Word
+from ml.datasets import read_unipen
+from ml.text_lines import build_line, records_by_label
 from recognition.tests.browser import draw, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,3 +55,30 @@ def test_write_hi_with_a_dotted_i(page, live_server, real_models):
     expect(page.locator("#text-characters li")).to_have_count(2)
     shot(page, "text-2-hi")
     assert [s.position for s in Word.objects.get().characters.order_by("position")] == [0, 1]
+
+
+def test_upload_a_number_whose_digits_touch_and_correct_it(page, live_server, real_models, tmp_path):
+    """The upload page's text mode: a photo-like line of "42" written with the digits touching."""
+    records, _ = read_unipen("test")
+    by_label = records_by_label(records)
+    line = build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))
+    image = tmp_path / "forty-two.png"
+    image.write_bytes(line.png)
+    page.goto(f"{live_server.url}/upload/")
+    page.get_by_label("What will you write?").select_option("digit")
+    page.get_by_label("Mode").select_option("text")
+    page.locator("#image").set_input_files(str(image))
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#text-label")).to_have_text("42")
+    expect(page.locator("#text-characters li")).to_have_count(2)
+    expect(page.locator("#result")).to_be_hidden()
+    shot(page, "text-3-upload-forty-two")
+    word = Word.objects.get()
+    assert (word.text, word.source, word.strokes) == ("42", "upload", None)
+
+    page.get_by_label("Character 1").fill("1")
+    page.get_by_role("button", name="Save corrections").click()
+    expect(page.locator("#text-status")).to_contain_text("you wrote “12”")
+    answers = {f.sample.position: (f.is_correct, f.correct_label)
+               for f in Feedback.objects.select_related("sample")}
+    assert answers == {0: (False, "1"), 1: (True, "")}
