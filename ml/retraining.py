@@ -76,9 +76,10 @@ def usable_feedback(kind, include_unreviewed, include_prompted=False):
 
 
 def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
-    """Feedback samples re-normalised from their stored original image by today's pipeline."""
+    """Feedback samples re-normalised from their stored original image by today's pipeline:
+    images, class ids, and the sha256 of each original image (what the holdout split reads)."""
     index = {label: i for i, label in enumerate(LABELS[kind])}
-    images, labels, ids, skipped = [], [], [], 0
+    images, labels, image_hashes, skipped = [], [], [], 0
     rows = list(usable_feedback(kind, include_unreviewed, include_prompted))
     for feedback in tqdm(rows, desc="re-normalising feedback", unit="sample", disable=not rows):
         try:
@@ -88,15 +89,17 @@ def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
             skipped += 1  # its file is gone or no longer reads as a character
             continue
         labels.append(index[feedback.label])
-        ids.append(str(feedback.sample_id))
+        image_hashes.append(feedback.sample.image_sha256)
     if skipped:
         log(f"skipped {skipped} feedback samples whose image could not be re-normalised")
-    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.int32), ids
+    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.int32), image_hashes
 
 
-def holdout_mask(sample_ids, holdout_percent):
-    """Deterministic split by sample: the same sample is always on the same side."""
-    buckets = [int(hashlib.sha256(i.encode()).hexdigest()[:8], 16) % 100 for i in sample_ids]
+def holdout_mask(image_hashes, holdout_percent):
+    """Deterministic split by image: the same drawing is always on the same side, also when it
+    was sent twice (so it is never both trained on and used to judge), and the same feedback
+    always splits the same way (sample ids are random, and made the gate's verdict vary)."""
+    buckets = [int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 for key in image_hashes]
     return np.array(buckets) < holdout_percent
 
 
@@ -193,11 +196,12 @@ def run(kind, options=Options(), log=print):
     """The whole `manage.py retrain`; the active version and its files are never modified."""
     started = time.monotonic()
     active = _active_row(kind)
-    images, labels, ids = load_feedback(kind, options.include_unreviewed, log, options.include_prompted)
+    images, labels, image_hashes = load_feedback(kind, options.include_unreviewed, log,
+                                                 options.include_prompted)
     if len(labels) < options.min_samples:
         return Outcome("too-few", f"{len(labels)} usable feedback samples for {kind}; "
                        f"at least {options.min_samples} are needed. Nothing changed.")
-    in_holdout = holdout_mask(ids, options.holdout_percent)
+    in_holdout = holdout_mask(image_hashes, options.holdout_percent)
     train_images, train_labels = images[~in_holdout], labels[~in_holdout]
     replay_images, replay_labels = replay_sample(
         kind, int(round(options.replay_ratio * len(train_labels))), options.seed)
@@ -212,7 +216,7 @@ def run(kind, options=Options(), log=print):
                                       options.seed)
     standard_set = datasets.as_arrays([standard], LABELS[kind])
     counts = {"feedback_train": int(len(train_labels)), "feedback_holdout": int(in_holdout.sum()),
-              "replay": int(len(replay_labels)), "sample_ids": [min(ids), max(ids)]}
+              "replay": int(len(replay_labels))}
     # Staged beside its final place, so the last step is one atomic rename on the same disk.
     models_dir = Path(settings.HWR_MODELS_DIR) / kind
     models_dir.mkdir(parents=True, exist_ok=True)
