@@ -32,6 +32,15 @@ def write(page, live_server, kind, strokes):
     page.get_by_role("button", name="Predict").click()
 
 
+def correct(page, number, label, text):
+    """Fix character `number` (from 1), save, and return the stored answers by position."""
+    page.get_by_label(f"Character {number}").fill(label)
+    page.get_by_role("button", name="Save corrections").click()
+    expect(page.locator("#text-status")).to_contain_text(f"you wrote “{text}”")
+    return {f.sample.position: (f.is_correct, f.correct_label)
+            for f in Feedback.objects.select_related("sample")}
+
+
 def test_write_42_read_it_and_correct_one_character(page, live_server, real_models):
     write(page, live_server, "digit", FORTY_TWO)
     expect(page.locator("#text-label")).to_have_text("42")
@@ -41,12 +50,7 @@ def test_write_42_read_it_and_correct_one_character(page, live_server, real_mode
     assert (word.text, word.source, len(word.strokes)) == ("42", "canvas", 3)
     assert all(len(point) == 3 for stroke in word.strokes for point in stroke)  # x, y, t
 
-    page.get_by_label("Character 2").fill("7")
-    page.get_by_role("button", name="Save corrections").click()
-    expect(page.locator("#text-status")).to_contain_text("you wrote “47”")
-    answers = {f.sample.position: (f.is_correct, f.correct_label)
-               for f in Feedback.objects.select_related("sample")}
-    assert answers == {0: (True, ""), 1: (False, "7")}
+    assert correct(page, 2, "7", "47") == {0: (True, ""), 1: (False, "7")}
 
 
 def test_write_hi_with_a_dotted_i(page, live_server, real_models):
@@ -76,9 +80,4 @@ def test_upload_a_number_whose_digits_touch_and_correct_it(page, live_server, re
     word = Word.objects.get()
     assert (word.text, word.source, word.strokes) == ("42", "upload", None)
 
-    page.get_by_label("Character 1").fill("1")
-    page.get_by_role("button", name="Save corrections").click()
-    expect(page.locator("#text-status")).to_contain_text("you wrote “12”")
-    answers = {f.sample.position: (f.is_correct, f.correct_label)
-               for f in Feedback.objects.select_related("sample")}
-    assert answers == {0: (False, "1"), 1: (True, "")}
+    assert correct(page, 1, "1", "12") == {0: (False, "1"), 1: (True, "")}
