@@ -79,20 +79,21 @@ def check_strokes(strokes):
     return arrays
 
 
-def segment_strokes(strokes, pen_width=None):
+def segment_strokes(strokes, image=None):
     """Strokes (y down, any unit, in writing order) -> characters, left to right.
 
-    Each character is redrawn with the pen scaled to RASTER_WIDTH: with the `pen_width` the line
-    was drawn with (in the strokes' unit, see `drawn_pen_width`), at its drawn size, so a small
-    `o` keeps its relatively thick strokes as on the single-character canvas, even in a line
-    with no tall character ("once"); without it, at its size relative to the line's tall
-    characters.
+    Each character is redrawn with the pen scaled to RASTER_WIDTH. With the `image` the strokes
+    came with (a PIL image; the canvas page sends both), at its drawn size with the pen measured
+    on that image (`drawn_pen_width`), so a small `o` keeps its relatively thick strokes as on
+    the single-character canvas, even in a line with no tall character ("once"); without it, or
+    when the image shows no ink, at its size relative to the line's tall characters.
     """
     strokes = check_strokes(strokes)
     boxes = np.array([[*s.min(axis=0), *s.max(axis=0)] for s in strokes])
     groups = group_pieces(boxes)
     grouped_strokes = [[strokes[i] for i in members] for members in groups]
     unions = [_union(boxes[members]) for members in groups]
+    pen_width = drawn_pen_width(image, strokes) if image is not None else None
     if pen_width:
         extents = np.array([max(right - left, bottom - top) for left, top, right, bottom in unions])
         sizes = np.clip(extents * RASTER_WIDTH / pen_width, RASTER_BOX / 4, 2 * RASTER_BOX)
@@ -105,14 +106,29 @@ def segment_strokes(strokes, pen_width=None):
     return _checked(characters)
 
 
-def drawn_pen_width(image):
-    """The pen width, in pixels, of the line drawn in a PIL image (None when it holds no ink):
-    the strokes sent with a drawing are in its pixels, so this is their pen too."""
+def drawn_pen_width(image, strokes):
+    """The width of the pen that drew `image`, in the unit of its `strokes` (arrays of x, y).
+
+    Measured on the image's ink (2 x area / perimeter) and converted by comparing the ink's
+    extent with the strokes' along their longer side, so strokes in pixels of the image, in
+    fractions of it or in tablet units all work. None when the image holds no ink or the
+    strokes are a single point.
+    """
     try:
         ink, scale = preprocessing.working_ink_map(image)
     except preprocessing.NothingDrawn:
         return None
-    return preprocessing.stroke_width(ink > 0.5) * scale
+    mask = ink > 0.5
+    pen = preprocessing.stroke_width(mask) * scale
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    ink_extent = np.array([cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]) * scale
+    stroke_extent = np.ptp(np.concatenate(strokes), axis=0)
+    axis = int(np.argmax(stroke_extent))
+    if stroke_extent[axis] <= 0:
+        return None
+    # The ink reaches half a pen beyond the strokes' centre lines on either side.
+    pixels_per_unit = max(ink_extent[axis] - pen, pen) / stroke_extent[axis]
+    return pen / pixels_per_unit
 
 
 def segment_ink(ink, score=None):

@@ -180,7 +180,7 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
         image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
         recognizer = _recognizer(kind)
         if strokes is not None:
-            characters = segmentation.segment_strokes(strokes, segmentation.drawn_pen_width(image))
+            characters = segmentation.segment_strokes(strokes, image)
         else:
             ink, scale = working_ink_map(image)
             characters = segmentation.segment_ink(ink, score=lambda inks: log_confidences(recognizer, inks))

@@ -135,8 +135,13 @@ def test_line_characters_keep_their_relative_size():
     assert stroke_width(lower > 0.5) > 1.3 * stroke_width(capital > 0.5)
 
 
-def widths(strokes, pen_width=None):
-    return [stroke_width(normalize(c.ink) > 0.5) for c in segment_strokes(strokes, pen_width)]
+def widths(strokes, image=None):
+    return [stroke_width(normalize(c.ink) > 0.5) for c in segment_strokes(strokes, image)]
+
+
+def drawn(strokes):
+    """The PNG the canvas page would send with these strokes (pen 12 px), decoded."""
+    return decode_image(line_png([np.array(s) for s in strokes]))
 
 
 def test_with_the_drawn_pen_a_line_without_tall_characters_keeps_its_size():
@@ -146,13 +151,24 @@ def test_with_the_drawn_pen_a_line_without_tall_characters_keeps_its_size():
     small = [s.tolist() for s in ring(30, centre=(50, 50)) + ring(30, centre=(130, 50))]
     large = [s.tolist() for s in ring(60, centre=(80, 80)) + ring(60, centre=(230, 80))]
     assert widths(small) == pytest.approx(widths(large), rel=0.1)
-    pen = drawn_pen_width(decode_image(line_png([np.array(s) for s in small + large])))
-    assert pen == pytest.approx(PEN_PX, rel=0.25)
-    assert min(widths(small, pen)) > 1.3 * max(widths(large, pen))
+    assert drawn_pen_width(drawn(small), [np.array(s) for s in small]) == pytest.approx(PEN_PX, rel=0.25)
+    assert min(widths(small, drawn(small))) > 1.3 * max(widths(large, drawn(large)))
+
+
+def test_strokes_in_another_unit_than_the_image_give_the_same_characters():
+    """The API takes strokes in any unit: in fractions of the image, the pen measured on the
+    image is converted, and the characters come out as with strokes in its pixels."""
+    small = [s.tolist() for s in ring(30, centre=(50, 50)) + ring(30, centre=(130, 50))]
+    image = drawn(small)
+    fractions = [(np.array(s) / image.width).tolist() for s in small]
+    pairs = list(zip(segment_strokes(small, image), segment_strokes(fractions, image)))
+    assert len(pairs) == 2
+    for in_pixels, in_fractions in pairs:
+        assert np.abs(normalize(in_pixels.ink) - normalize(in_fractions.ink)).mean() < 0.02
 
 
 def test_a_blank_image_has_no_pen():
-    assert drawn_pen_width(Image.new("L", (300, 100), 255)) is None
+    assert drawn_pen_width(Image.new("L", (300, 100), 255), [np.array(I_STEM)]) is None
 
 
 def test_blank_image_has_no_characters():
@@ -160,17 +176,20 @@ def test_blank_image_has_no_characters():
         segment_ink(np.zeros((50, 200), np.float32))
 
 
+BLANK = Image.new("L", (90, 30), 255)
+LINE = drawn([np.array(stroke) + 40 for stroke in [I_STEM, *FOUR]])
 coordinates = st.floats(allow_nan=True, allow_infinity=True, width=32) | st.integers(-10**7, 10**7)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(st.lists(coordinates, max_size=4), max_size=12), max_size=8),
-       st.none() | st.floats(min_value=0.5, max_value=1e4))
-def test_any_strokes_become_characters_or_the_services_own_error(strokes, pen_width):
-    """Whatever a client sends as strokes, with any pen its image shows: characters the model
-    can take, or a message."""
+       st.sampled_from([None, "blank", "line"]))
+def test_any_strokes_become_characters_or_the_services_own_error(strokes, image):
+    """Whatever a client sends as strokes, with whatever image: characters the model can take,
+    or a message."""
+    image = {None: None, "blank": BLANK, "line": LINE}[image]
     try:
-        characters = segment_strokes(strokes, pen_width)
+        characters = segment_strokes(strokes, image)
         images = [normalize(character.ink) for character in characters]
     except PreprocessingError:
         return
