@@ -76,6 +76,7 @@ def test_upload_a_number_whose_digits_touch_and_correct_it(page, live_server, re
     expect(page.locator("#text-label")).to_have_text("42")
     expect(page.locator("#text-characters li")).to_have_count(2)
     expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#preview-boxes")).to_have_attribute("data-count", "2")  # boxed on the preview
     shot(page, "text-3-upload-forty-two")
     word = Word.objects.get()
     assert (word.text, word.source, word.strokes) == ("42", "upload", None)
