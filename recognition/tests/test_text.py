@@ -32,6 +32,11 @@ def post_line(client, line, **fields):
     return client.post("/api/v1/predict", json.dumps(body), content_type="application/json")
 
 
+def upload_line(client, png, kind):
+    upload = SimpleUploadedFile("line.png", png, content_type="image/png")
+    return client.post("/api/v1/predict", {"image": upload, "kind": kind, "multi": "true"})
+
+
 def test_multi_answers_text_and_characters_and_stores_a_word(client, real_models, line):
     response = post_line(client, line)
     assert response.status_code == 200, response.content
@@ -56,8 +61,7 @@ def test_multi_answers_text_and_characters_and_stores_a_word(client, real_models
 
 
 def test_multi_upload_without_strokes_uses_connected_components(client, real_models, line):
-    upload = SimpleUploadedFile("line.png", line.png, content_type="image/png")
-    response = client.post("/api/v1/predict", {"image": upload, "kind": "digit", "multi": "true"})
+    response = upload_line(client, line.png, "digit")
     assert response.status_code == 200, response.content
     assert len(response.json()["characters"]) == 2
     assert Word.objects.get().strokes is None
@@ -75,7 +79,8 @@ def test_small_letters_on_the_pad_keep_their_thicker_strokes(client, tiny_models
     reach the model with thicker strokes, because the pen is measured on the sent image."""
     answers = []
     for radius in (30, 60):
-        strokes = ring(radius, centre=(40 + radius, 40 + radius)) + ring(radius, centre=(100 + 4 * radius, 40 + radius))
+        top = 40 + radius
+        strokes = ring(radius, centre=(40 + radius, top)) + ring(radius, centre=(100 + 4 * radius, top))
         body = {"image": data_url(line_png(strokes)), "kind": "any", "multi": True,
                 "strokes": [s.tolist() for s in strokes]}
         response = client.post("/api/v1/predict", json.dumps(body), content_type="application/json")
@@ -92,11 +97,6 @@ def test_strokes_with_a_blank_image_are_still_read(client, tiny_models, line):
     response = post_line(client, line, image=data_url(blank))
     assert response.status_code == 200, response.content
     assert len(response.json()["characters"]) == 2
-
-
-def upload_line(client, png, kind):
-    upload = SimpleUploadedFile("line.png", png, content_type="image/png")
-    return client.post("/api/v1/predict", {"image": upload, "kind": kind, "multi": "true"})
 
 
 def test_touching_digits_in_an_upload_are_cut_apart(client, real_models):
@@ -116,8 +116,9 @@ def test_touching_digits_in_an_upload_are_cut_apart(client, real_models):
 def test_a_wide_character_in_an_upload_stays_whole(client, real_models):
     """A 0 drawn wide has cuttable columns (only its top and bottom arcs cross them), but its
     halves read worse than the whole."""
-    strokes = [np.stack([150 + 110 * np.cos(a), 120 + 70 * np.sin(a)], 1) for a in [np.linspace(0, 2 * np.pi, 90)]]
-    response = upload_line(client, line_png(strokes), "digit")
+    angles = np.linspace(0, 2 * np.pi, 90)
+    wide_zero = np.stack([150 + 110 * np.cos(angles), 120 + 70 * np.sin(angles)], 1)
+    response = upload_line(client, line_png([wide_zero]), "digit")
     assert response.status_code == 200, response.content
     assert response.json()["text"] == "0"
 
