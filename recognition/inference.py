@@ -73,17 +73,23 @@ class Recognizer:
         return self._run(image28.reshape(INPUT_CONTRACT["shape"]), 1)[0]
 
     def batch_probabilities(self, images28):
-        """N x 28 x 28 float32 images (a word's characters) -> N x labels, in one inference call.
+        """N x 28 x 28 float32 images (a word's characters) -> N x labels, in one inference call
+        per MAX_BATCH images (one for any word: it has at most 64 characters).
 
-        The batch is padded to the next power of two, so a thread keeps a handful of
+        Each batch is padded to the next power of two, so a thread keeps a handful of
         interpreters (1, 2, 4, ... MAX_BATCH) instead of one per word length.
         """
+        images28 = np.asarray(images28, np.float32).reshape(-1, *INPUT_CONTRACT["shape"][1:])
+        if not len(images28):
+            raise ValueError("a batch holds at least one image")
+        return np.concatenate([self._run_padded(images28[start:start + MAX_BATCH])
+                               for start in range(0, len(images28), MAX_BATCH)])
+
+    def _run_padded(self, images28):
         count = len(images28)
-        if not 0 < count <= MAX_BATCH:
-            raise ValueError(f"a batch holds 1 to {MAX_BATCH} images, not {count}")
         batch = 1 << (count - 1).bit_length()
-        inputs = np.zeros((batch, *INPUT_CONTRACT["shape"][1:]), np.float32)
-        inputs[:count] = np.asarray(images28, np.float32).reshape(count, *INPUT_CONTRACT["shape"][1:])
+        inputs = np.zeros((batch, *images28.shape[1:]), np.float32)
+        inputs[:count] = images28
         return self._run(inputs, batch)[:count]
 
     def _run(self, inputs, batch):

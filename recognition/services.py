@@ -17,7 +17,7 @@ from PIL import Image
 
 from feedback.models import Sample, Word
 from recognition import segmentation
-from recognition.inference import MAX_BATCH, ModelUnavailable, get_recognizer
+from recognition.inference import ModelUnavailable, get_recognizer
 from recognition.kinds import KINDS
 from recognition.preprocessing import (
     PreprocessingError, decode_image, normalize, preprocess_bytes, to_png, working_ink_map,
@@ -210,9 +210,7 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
 
 def log_confidences(recognizer, inks):
     """The recognizer's log-confidence in its best reading of each ink map (any number)."""
-    images = np.stack([normalize(ink) for ink in inks])
-    probabilities = np.concatenate([recognizer.batch_probabilities(images[start:start + MAX_BATCH])
-                                    for start in range(0, len(images), MAX_BATCH)])
+    probabilities = recognizer.batch_probabilities(np.stack([normalize(ink) for ink in inks]))
     return np.log(probabilities.max(axis=1))
 
 
