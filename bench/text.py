@@ -8,10 +8,10 @@ characters, and the server time of an 8-character request.
    line height. Digit strings for `digit`; letter words in the usual case patterns (hello,
    Hello, HELLO) for `any`. Each line goes through `recognition.services.predict_text` with its
    strokes (what the canvas page sends) and as an image only (an upload: connected components,
-   touching ones cut where the recognizer reads the parts best). Reported: segmentation (lines split exactly into their characters), character
-   accuracy (position by position, when the count is right; a miscounted line counts all its
-   characters wrong), whole-string accuracy, and for `any` the case-insensitive figures and the
-   effect of the case-consistency switch.
+   touching ones cut where the recognizer reads the parts best). Reported: segmentation (lines
+   split exactly into their characters), character accuracy (position by position, when the
+   count is right; a miscounted line counts all its characters wrong), whole-string accuracy,
+   and for `any` the case-insensitive figures and the effect of the case-consistency switch.
 2. 8-character requests through Django's full stack (`POST /api/v1/predict`, JSON with image
    and strokes, storing the Word and its 8 Samples) and `predict_text` alone (wall and CPU
    time; and with the image only): p50 / p99, and the batched inference call against 8 single

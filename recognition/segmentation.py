@@ -120,8 +120,7 @@ def drawn_pen_width(image, strokes):
         return None
     mask = ink > 0.5
     pen = preprocessing.stroke_width(mask) * scale
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    ink_extent = np.array([cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]) * scale
+    ink_extent = np.array(preprocessing._crop_to_ink(mask).shape[::-1]) * scale  # width, height
     stroke_extent = np.ptp(np.concatenate(strokes), axis=0)
     axis = int(np.argmax(stroke_extent))
     if stroke_extent[axis] <= 0:

@@ -1,5 +1,4 @@
 """Several characters in one request: the API's multi path, its bad inputs, per-character feedback."""
-import base64
 import io
 import json
 
@@ -15,7 +14,7 @@ from ml.text_lines import build_line, build_text, line_png, records_by_label
 from recognition.kinds import LABELS
 from recognition.preprocessing import decode_image, ink_map, stroke_width
 from recognition.segmentation import segment_ink
-from recognition.services import consistent_case
+from recognition.services import consistent_case, decode_data_url
 from recognition.tests.images import data_url, encode, ring
 
 pytestmark = pytest.mark.django_db
@@ -69,8 +68,7 @@ def test_multi_upload_without_strokes_uses_connected_components(client, real_mod
 
 def stroke_widths(result):
     """Stroke width of each character's normalised image in an API answer."""
-    images = (Image.open(io.BytesIO(base64.b64decode(c["normalized_image"].split(",", 1)[1])))
-              for c in result["characters"])
+    images = (Image.open(io.BytesIO(decode_data_url(c["normalized_image"]))) for c in result["characters"])
     return [stroke_width(np.asarray(image) > 127) for image in images]
 
 
