@@ -5,6 +5,9 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ml.datasets import read_unipen
+from ml.text_lines import build_line, records_by_label
+
 # A "7" as a polyline in a unit square (x right, y down).
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
 ONE = [(0.5, 0.15), (0.5, 0.85)]
@@ -41,3 +44,11 @@ def ring(radius, centre=(0, 0)):
     """One closed stroke, an `O` or an `o`, as a (60, 2) array of points."""
     angles = np.linspace(0, 2 * np.pi, 60)
     return [np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)]
+
+
+def touching_forty_two():
+    """A photo-like line of "42" by a held-out UNIPEN writer, the 2 leaning into the 4 so that
+    their ink touches (one connected piece): a `text_lines.Line`."""
+    records, _ = read_unipen("test")
+    by_label = records_by_label(records)
+    return build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))

@@ -10,12 +10,12 @@ from PIL import Image
 
 from feedback.models import Feedback, Sample, Word
 from ml.datasets import read_unipen
-from ml.text_lines import build_line, build_text, line_png, records_by_label
+from ml.text_lines import build_text, line_png, records_by_label
 from recognition.kinds import LABELS
 from recognition.preprocessing import decode_image, ink_map, stroke_width
 from recognition.segmentation import segment_ink
 from recognition.services import consistent_case, decode_data_url
-from recognition.tests.images import data_url, encode, ring
+from recognition.tests.images import data_url, encode, ring, touching_forty_two
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +99,7 @@ def test_strokes_with_a_blank_image_are_still_read(client, tiny_models, line):
 
 def test_touching_digits_in_an_upload_are_cut_apart(client, real_models):
     """"42" written with the 2 leaning into the 4: one piece of ink, two characters."""
-    records, _ = read_unipen("test")
-    by_label = records_by_label(records)
-    line = build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))
+    line = touching_forty_two()
     assert len(segment_ink(ink_map(decode_image(line.png)))) == 1  # they touch
     response = upload_line(client, line.png, "digit")
     assert response.status_code == 200, response.content

@@ -1,13 +1,11 @@
 """Text mode in Chromium: write "42" and "Hi" on the canvas page with the mouse, upload a "42"
 whose digits touch, read them back and correct them."""
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from feedback.models import Feedback, Word
-from ml.datasets import read_unipen
-from ml.text_lines import build_line, records_by_label
 from recognition.tests.browser import draw, shot
+from recognition.tests.images import touching_forty_two
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,9 +61,7 @@ def test_write_hi_with_a_dotted_i(page, live_server, real_models):
 
 def test_upload_a_number_whose_digits_touch_and_correct_it(page, live_server, real_models, tmp_path):
     """The upload page's text mode: a photo-like line of "42" written with the digits touching."""
-    records, _ = read_unipen("test")
-    by_label = records_by_label(records)
-    line = build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))
+    line = touching_forty_two()
     image = tmp_path / "forty-two.png"
     image.write_bytes(line.png)
     page.goto(f"{live_server.url}/upload/")
