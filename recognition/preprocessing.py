@@ -362,12 +362,22 @@ def relative_boxes(characters, box):
     drawn in proportion to the group's tall characters (the 90th percentile of heights:
     capitals, digits, ascenders), which get `box` pixels, as a canvas of fixed size would.
     """
-    extents = np.array([
+    extents = _extents(characters)
+    return np.clip(extents.max(axis=1) * relative_scale(characters, box), box / 4, 2 * box)
+
+
+def relative_scale(characters, box):
+    """Pixels per stroke unit that draw the group's tall characters `box` pixels high (see
+    `relative_boxes`)."""
+    return box / max(np.percentile(_extents(characters)[:, 1], 90), 1e-9)
+
+
+def _extents(characters):
+    """(width, height) of each character's strokes."""
+    return np.array([
         np.ptp(np.concatenate([np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]), axis=0)
         for strokes in characters
     ])
-    reference = max(np.percentile(extents[:, 1], 90), 1e-9)
-    return np.clip(box * extents.max(axis=1) / reference, box / 4, 2 * box)
 
 
 def rasterise(strokes, width, box, y_up=True):

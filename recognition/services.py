@@ -8,6 +8,7 @@ import binascii
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from django.conf import settings
@@ -179,11 +180,12 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
         # its pen sizes the characters.
         image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
         recognizer = _recognizer(kind)
+        score = partial(log_confidences, recognizer)  # how the segmenters ask the recognizer
         if strokes is not None:
-            characters = segmentation.segment_strokes(strokes, image)
+            characters = segmentation.segment_strokes(strokes, image, score=score)
         else:
             ink, scale = working_ink_map(image)
-            characters = segmentation.segment_ink(ink, score=lambda inks: log_confidences(recognizer, inks))
+            characters = segmentation.segment_ink(ink, score=score)
             for character in characters:
                 character.box = tuple(value * scale for value in character.box)
         images28 = np.stack([normalize(character.ink) for character in characters])

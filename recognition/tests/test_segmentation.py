@@ -56,6 +56,42 @@ def test_a_speck_far_from_any_character_is_dropped():
     assert group_pieces(boxes_of([I_STEM, [[200, 90]]])) == [[0]]
 
 
+def judge_by_shape(inks):
+    """A stand-in for the recognizer when testing how its verdicts are used: sure of whatever
+    is shaped like one character (0.4-0.9 times as wide as it is high), unsure of the rest."""
+    return [0.0 if 0.4 <= ink.shape[1] / ink.shape[0] <= 0.9 else -3.0 for ink in inks]
+
+
+def test_a_stroke_drawn_apart_joins_its_character_when_the_whole_reads_better():
+    body, stem = [[120, 0], [105, 65], [160, 65]], [[164, 20], [164, 100]]  # a 4, its stem apart
+    strokes = [I_STEM, body, stem, [[230, 0], [290, 0], [250, 100]]]
+    assert len(group_pieces(boxes_of(strokes))) == 4  # too little overlap to group them
+    characters = segment_strokes(strokes, score=judge_by_shape)
+    assert [c.box for c in characters][1] == (105.0, 0.0, 164.0, 100.0)
+    assert len(characters) == 3
+
+
+def test_neighbours_that_read_well_apart_stay_apart():
+    zero = [[[0, 0], [50, 0], [50, 100], [0, 100], [0, 0]]]
+    overlapping = [[[42, 0], [92, 0], [92, 100], [42, 100], [42, 0]]]  # the whole is too wide
+    assert len(segment_strokes(zero + overlapping, score=judge_by_shape)) == 2
+
+
+def test_only_close_neighbours_are_put_to_the_recognizer():
+    def judge(inks):
+        asked.extend(ink.shape[1] for ink in inks)
+        return [0.0] * len(inks)
+
+    def box(left):
+        return [[left + 30, 0], [left, 0], [left, 100], [left + 30, 100]]  # a "[" 30 wide
+
+    gap = 100 * segmentation.JOIN_GAP  # in line heights; this line is 100 high
+    asked = []
+    assert len(segment_strokes([box(0), box(30 + gap + 5)], score=judge)) == 2 and asked == []
+    segment_strokes([box(0), box(31), box(200)], score=judge)  # the first two nearly touch
+    assert asked and max(asked) < 100  # they were asked about, and never with the far third
+
+
 def test_characters_come_left_to_right_whatever_the_writing_order():
     characters = segment_strokes([FOUR[0], FOUR[1], I_STEM, I_DOT])
     assert [c.box[0] for c in characters] == sorted(c.box[0] for c in characters)
