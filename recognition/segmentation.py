@@ -8,6 +8,7 @@ dot of an i or j) join the character they sit over. Each character then becomes 
 `preprocessing.normalize` turns into the model's input, exactly as for a single character.
 """
 from dataclasses import dataclass
+from functools import cache
 
 import cc3d
 import numpy as np
@@ -111,14 +112,15 @@ def segment_strokes(strokes, image=None, score=None):
     else:
         scale = preprocessing.relative_scale([[strokes[i] for i in members] for members in groups], RASTER_BOX)
 
+    @cache  # a candidate that `join_detached` keeps is drawn once
     def draw(members):
-        left, top, right, bottom = union = _union(boxes[members])
+        left, top, right, bottom = union = _union(boxes[list(members)])
         size = np.clip(max(right - left, bottom - top) * scale, RASTER_BOX / 4, 2 * RASTER_BOX)
         return Character(union, preprocessing.rasterise([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
 
     if score is not None and len(groups) <= MAX_JOIN * MAX_CHARACTERS:  # else too many anyway
         groups = join_detached(groups, boxes, draw, score)
-    return _checked([draw(members) for members in groups])
+    return _checked([draw(tuple(members)) for members in groups])
 
 
 def join_detached(groups, boxes, draw, score):
@@ -133,29 +135,22 @@ def join_detached(groups, boxes, draw, score):
     """
     height = boxes[:, 3].max() - boxes[:, 1].min()
     spans = [_union(boxes[members]) for members in groups]
-    close = [spans[k + 1][0] - max(span[2] for span in spans[:k + 1]) <= JOIN_GAP * height
-             for k in range(len(spans) - 1)]
+    rights = np.maximum.accumulate([span[2] for span in spans])  # how far the ink so far reaches
+    close = [spans[k + 1][0] - rights[k] <= JOIN_GAP * height for k in range(len(spans) - 1)]
     runs = [(i, j) for i in range(len(groups)) for j in range(i + 2, min(i + MAX_JOIN, len(groups)) + 1)
             if all(close[i:j - 1])]
     if not runs:
         return groups
-    involved = sorted({k for i, j in runs for k in range(i, j)})
-    candidates = runs + [(k, k + 1) for k in involved]
-    members = {(i, j): sorted(index for group in groups[i:j] for index in group) for i, j in candidates}
-    confidence = dict(zip(candidates, score([draw(members[span]).ink for span in candidates])))
-    best, previous = {0: 0.0}, {}  # best total up to each group, and where its last run began
-    for j in range(1, len(groups) + 1):
-        for i in range(max(0, j - MAX_JOIN), j):
-            if i + 1 == j or (i, j) in confidence:
-                # Lone groups outside every run score 0 (all groupings hold them alike).
-                total = best[i] + confidence.get((i, j), 0.0) + JOIN_COST
-                if total > best.get(j, -np.inf):
-                    best[j], previous[j] = total, i
-    joined, j = [], len(groups)
-    while j:
-        joined.append(members.get((previous[j], j), groups[previous[j]]))
-        j = previous[j]
-    return joined[::-1]
+
+    def joined(i, j):
+        return tuple(sorted(index for group in groups[i:j] for index in group))
+
+    candidates = runs + [(k, k + 1) for k in sorted({k for i, j in runs for k in range(i, j)})]
+    confidence = score([draw(joined(i, j)).ink for i, j in candidates])
+    # Lone groups outside every run score 0: every grouping holds them alike.
+    scores = {(k, k + 1): JOIN_COST for k in range(len(groups))}
+    scores.update((span, value + JOIN_COST) for span, value in zip(candidates, confidence))
+    return [list(joined(i, j)) for i, j in _best_partition(len(groups), scores)]
 
 
 def drawn_pen_width(image, strokes):
@@ -241,19 +236,27 @@ def split_touching(character, pen, height, score):
     scored = [span for span, part in parts.items() if np.count_nonzero(part > 0.5) >= pen * pen]
     if not scored:
         return [character]
-    confidence = dict(zip(scored, score([parts[span] for span in scored])))
-    best, previous = {0: 0.0}, {}  # best total up to each edge, and where its last part began
-    for j in range(1, len(edges)):
-        for i in range(j):
-            if i in best and (i, j) in confidence and best[i] + confidence[(i, j)] > best.get(j, -np.inf):
-                best[j], previous[j] = best[i] + confidence[(i, j)], i
-    if len(edges) - 1 not in best:
+    chosen = _best_partition(len(edges) - 1, dict(zip(scored, score([parts[span] for span in scored]))))
+    if chosen is None:
         return [character]  # no way to cut it into parts of a character's size
-    chosen, j = [], len(edges) - 1
+    return [_part(character, edges[i], edges[j]) for i, j in chosen]
+
+
+def _best_partition(count, scores):
+    """The spans (i, j) that cover 0..count end to end with the highest total score, by dynamic
+    programming over `scores` (a dict of the allowed spans); None when none covers it."""
+    best, previous = {0: 0.0}, {}  # best total up to each point, and where its last span began
+    for j in range(1, count + 1):
+        for i in range(j):
+            if i in best and (i, j) in scores and best[i] + scores[(i, j)] > best.get(j, -np.inf):
+                best[j], previous[j] = best[i] + scores[(i, j)], i
+    if count not in best:
+        return None
+    spans, j = [], count
     while j:
-        chosen.append((previous[j], j))
+        spans.append((previous[j], j))
         j = previous[j]
-    return [_part(character, edges[i], edges[j]) for i, j in reversed(chosen)]
+    return spans[::-1]
 
 
 def _part(character, start, stop):
