@@ -56,6 +56,32 @@ def test_mnist_digits_come_back_nearly_unchanged(settings):
     assert np.median(scores) > 0.85
 
 
+def centre_line_wobble(image28):
+    """How far a slanted bar's row centres stray from a straight line (RMS, in pixels), away
+    from its ends."""
+    rows = np.flatnonzero(image28.sum(axis=1) > 0)[3:-3]
+    cols = np.arange(image28.shape[1])
+    centres = np.array([(image28[row] * cols).sum() / image28[row].sum() for row in rows])
+    fitted = np.polyval(np.polyfit(rows, centres, 1), rows)
+    return float(np.sqrt(((centres - fitted) ** 2).mean()))
+
+
+def test_a_small_grey_scan_keeps_straight_edges():
+    """A slanted stroke scanned at 20-40 px (MNIST, FEMNIST, a thumbnail) has its edges in its
+    grey levels; scaling them up before the 0.5 cut keeps the stroke as straight as the same
+    stroke drawn ten times larger (cutting first gave it a staircase: 0.10 px against 0.04)."""
+    small, large = [], []
+    for width in (20, 30):
+        for top in (0.2, 0.3, 0.4):
+            for factor in (8, 10, 12):
+                drawn = rasterise([[(top, 0.0), (1 - top, 1.0)]], width, 240, y_up=False)
+                scanned = Image.fromarray(drawn).resize(
+                    (drawn.shape[1] // factor, drawn.shape[0] // factor), Image.Resampling.BOX)
+                small.append(centre_line_wobble(normalize(np.asarray(scanned))))
+                large.append(centre_line_wobble(normalize(drawn)))
+    assert np.mean(small) < np.mean(large) + 0.02
+
+
 def test_polarity_light_ink_on_dark_canvas_reads_like_dark_on_light(reference):
     inverted = preprocess_bytes(encode(draw_strokes(ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))))
     assert similarity(inverted, reference) > 0.99
