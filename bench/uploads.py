@@ -2,14 +2,18 @@
 tightly, and photographed in pencil, each sent through `recognition.services.predict`.
 
     .venv/bin/python bench/uploads.py [--per-source 1000] [--seed 0] [--kinds digit letter any]
+                                      [--split test|val]
 
-Test writers only (never seen in training), for each bundled model:
+Test writers (never seen in training; `--split val` reads the validation writers instead, for
+choosing between changes), for each bundled model:
 - UNIPEN-test strokes drawn the way the canvas draws them (round pen, anti-aliased edge, about
   150 px tall) and sent *on a canvas* (a margin of half the drawing around it) and as a *tight
   crop* (one pen width around the ink, as a user crops a photo to the character);
 - MNIST-test (digit) or FEMNIST test-writer (letter, any) scans, *photographed in pencil*: dark
   strokes on grey paper at 224 px, pressure varying across the character (35-100 % of the
-  darkest), a shadow across the page, sensor noise, a slight blur and JPEG at quality 80.
+  darkest), a shadow across the page, sensor noise, a slight blur and JPEG at quality 80;
+- the same scans *as they are*, one PNG each at the dataset's own size (28 px for both), as an
+  ML student uploads a sample of a dataset.
 The first column is the accuracy of the same characters read from the dataset itself (what
 `manage.py evaluate` measures), so each row shows what the upload path loses.
 """
@@ -60,13 +64,19 @@ def pencil_photo(scan, rng):
     return buffer.getvalue()
 
 
-def sample(raw, kind, count, rng):
+def as_it_is(scan):
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(scan)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def sample(raw, kind, count, rng, split):
     from ml import datasets
 
-    labels = raw.labels["test"]
+    labels = raw.labels[split]
     wanted = np.flatnonzero(np.isin(labels, list(datasets.LABELS[kind])))
     wanted = np.sort(rng.choice(wanted, min(count, len(wanted)), replace=False))
-    return [raw.items["test"][i] for i in wanted], labels[wanted]
+    return [raw.items[split][i] for i in wanted], labels[wanted]
 
 
 def accuracy(uploads, labels, kind):
@@ -97,28 +107,30 @@ def main():
     parser.add_argument("--per-source", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", nargs="+", default=["digit", "letter", "any"])
+    parser.add_argument("--split", choices=["test", "val"], default="test")
     args = parser.parse_args()
     with scratch_django("hwr-bench-uploads-"):
         from ml import datasets
         from recognition.services import get_recognizer
 
-        print(f"{'model':<22} {'test characters':<24} {'dataset':>8} {'upload':>8}  as")
+        print(f"{'model':<22} {f'{args.split} characters':<24} {'dataset':>8} {'upload':>8}  as")
         for kind in args.kinds:
             model = f"{kind} {get_recognizer(kind).version}"
             rng = np.random.default_rng(args.seed)
             unipen = datasets.raw_source("unipen")
-            items, labels = sample(unipen, kind, args.per_source, rng)
+            items, labels = sample(unipen, kind, args.per_source, rng, args.split)
             reference = dataset_accuracy(unipen, items, labels, kind)
             for name, margin in (("on a canvas", None), ("tight crop", 0)):
                 uploads = [drawn(item, margin) for item in items]
-                print(f"{model:<22} {f'UNIPEN-test ({len(labels)})':<24} {reference:>8.2%} "
+                print(f"{model:<22} {f'UNIPEN-{args.split} ({len(labels)})':<24} {reference:>8.2%} "
                       f"{accuracy(uploads, labels, kind):>8.2%}  {name}", flush=True)
             scans = datasets.raw_source(SCANS[kind])
-            items, labels = sample(scans, kind, args.per_source, rng)
-            uploads = [pencil_photo(np.asarray(item), rng) for item in items]
-            print(f"{model:<22} {f'{SCANS[kind]} test ({len(labels)})':<24} "
-                  f"{dataset_accuracy(scans, items, labels, kind):>8.2%} "
-                  f"{accuracy(uploads, labels, kind):>8.2%}  pencil photo", flush=True)
+            items, labels = sample(scans, kind, args.per_source, rng, args.split)
+            reference = dataset_accuracy(scans, items, labels, kind)
+            photos = [pencil_photo(np.asarray(item), rng) for item in items]
+            for name, uploads in (("pencil photo", photos), ("as it is", map(as_it_is, items))):
+                print(f"{model:<22} {f'{SCANS[kind]} {args.split} ({len(labels)})':<24} "
+                      f"{reference:>8.2%} {accuracy(uploads, labels, kind):>8.2%}  {name}", flush=True)
 
 
 if __name__ == "__main__":

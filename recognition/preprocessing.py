@@ -135,18 +135,7 @@ def ink_map(image):
     if np.median(border) < 127.5:
         gray = 255 - gray  # light ink on a dark canvas (inverted exactly, before any rounding)
     gray = gray.astype(np.float32) / 255.0
-    small = _filter(_downscale_for_background(gray), ImageFilter.MedianFilter(3))  # bright specks
-    # A closing (max then min) lifts every stroke narrower than a quarter of the image back to
-    # the paper's level; a median of that size would take thick strokes for background. A
-    # quarter of the longer side: a tightly cropped "1" is narrower than four pen widths.
-    background = _closing(small, max(3, max(small.shape) // 4 | 1))
-    if float(background.max() - background.min()) < 0.02:
-        background = float(background.mean())  # evenly lit (a canvas): no need to upsample
-    else:
-        background = np.asarray(
-            Image.fromarray(background).resize(gray.shape[::-1], Image.Resampling.BILINEAR)
-        )
-    contrast = np.clip(background - gray, 0.0, 1.0)
+    contrast = np.clip(_background(gray) - gray, 0.0, 1.0)
     peak = float(contrast.max())
     if peak < 0.15:
         raise NothingDrawn()
@@ -170,13 +159,26 @@ def _block_peak(array, block):
     return np.repeat(np.repeat(tiles, block, axis=0), block, axis=1)[:height, :width]
 
 
-def _downscale_for_background(gray, longest=32):
-    """Lighting varies slowly, so a 32px thumbnail is enough and keeps the median filter cheap."""
-    scale = longest / max(gray.shape)
+def _background(gray, thumbnail=32):
+    """The paper's brightness under each pixel (or one value where it is evenly lit).
+
+    Lighting varies slowly, so it is estimated on a 32 px thumbnail: a closing (max then min)
+    lifts every stroke narrower than a quarter of it back to the paper's level; a median of that
+    size would take thick strokes for background. A quarter of the longer side: a tightly
+    cropped "1" is narrower than four pen widths. An image no larger than the thumbnail (MNIST's
+    28 px scans) has no room to tell lighting from strokes: the closing took the dense part of a
+    thick "8" for paper, so there the paper is its bright tenth.
+    """
+    scale = thumbnail / max(gray.shape)
     if scale >= 1:
-        return gray
+        return float(np.percentile(gray, 90))
     size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
+    small = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
+    small = _filter(small, ImageFilter.MedianFilter(3))  # bright specks
+    background = _closing(small, max(3, max(small.shape) // 4 | 1))
+    if float(background.max() - background.min()) < 0.02:
+        return float(background.mean())  # evenly lit (a canvas): no need to upsample
+    return np.asarray(Image.fromarray(background).resize(gray.shape[::-1], Image.Resampling.BILINEAR))
 
 
 def _filter(array, image_filter):

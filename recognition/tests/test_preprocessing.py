@@ -56,6 +56,17 @@ def test_mnist_digits_come_back_nearly_unchanged(settings):
     assert np.median(scores) > 0.85
 
 
+def test_dataset_scans_uploaded_as_they_are_read_as_training_reads_them(settings):
+    """An ML student uploads MNIST samples as 28 px PNGs: the web's path (ink map, then
+    `normalize`) must give what training saw. The background estimate once took the dense
+    part of a thick 8 for paper and cut its loop away (similarity 0.45)."""
+    with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
+        digits = mnist["x_test"][:200]
+    scores = np.array([similarity(preprocess_bytes(encode(Image.fromarray(digit))), normalize(digit / 255.0))
+                       for digit in digits])
+    assert np.median(scores) > 0.99 and scores.min() > 0.85
+
+
 def centre_line_wobble(image28):
     """How far a slanted bar's row centres stray from a straight line (RMS, in pixels), away
     from its ends."""
