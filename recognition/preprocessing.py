@@ -131,8 +131,7 @@ def ink_map(image):
     each stroke's ink value is its contrast relative to its own darkest part (0.5 at its edge).
     """
     gray = np.asarray(image if image.mode == "L" else image.convert("L"))
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) < 127.5:
+    if np.median(_border(gray)) < 127.5:
         gray = 255 - gray  # light ink on a dark canvas (inverted exactly, before any rounding)
     gray = gray.astype(np.float32) / 255.0
     contrast = np.clip(_background(gray) - gray, 0.0, 1.0)
@@ -159,16 +158,25 @@ def _block_peak(array, block):
     return np.repeat(np.repeat(tiles, block, axis=0), block, axis=1)[:height, :width]
 
 
+def _border(array):
+    return np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
+
+
 def _background(gray, thumbnail=32):
     """The paper's brightness under each pixel (or one value where it is evenly lit).
 
-    Lighting varies slowly, so it is estimated on a 32 px thumbnail: a closing (max then min)
-    lifts every stroke narrower than a quarter of it back to the paper's level; a median of that
-    size would take thick strokes for background. A quarter of the longer side: a tightly
-    cropped "1" is narrower than four pen widths. An image no larger than the thumbnail (MNIST's
-    28 px scans) has no room to tell lighting from strokes: the closing took the dense part of a
-    thick "8" for paper, so there the paper is its bright tenth.
+    Where the border (paper all round the character) is evenly lit, as in scans, screenshots
+    and canvas drawings, that is the paper everywhere: estimating lighting there took the dense
+    middle of a thick, tightly cropped 8 for a shadow and cut its loops open. Otherwise lighting
+    varies slowly, so it is estimated on a 32 px thumbnail: a closing (max then min) lifts every
+    stroke narrower than a quarter of it back to the paper's level; a median of that size would
+    take thick strokes for background. A quarter of the longer side: a tightly cropped "1" is
+    narrower than four pen widths. An image no larger than the thumbnail has no room to tell
+    lighting from strokes: there the paper is its bright tenth.
     """
+    low, paper, high = np.percentile(_border(gray), [5, 50, 95])
+    if high - low < 0.1:
+        return float(paper)
     scale = thumbnail / max(gray.shape)
     if scale >= 1:
         return float(np.percentile(gray, 90))

@@ -67,6 +67,24 @@ def test_dataset_scans_uploaded_as_they_are_read_as_training_reads_them(settings
     assert np.median(scores) > 0.99 and scores.min() > 0.85
 
 
+def enclosed_holes(image28):
+    labels, count = ndimage.label(image28 < 0.5)
+    touching_border = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
+    return len(set(range(1, count + 1)) - touching_border)
+
+
+@pytest.mark.parametrize("size", [56, 112, 280])
+def test_a_thick_tightly_cropped_eight_keeps_both_loops(size):
+    """A marker 8 whose pen is a fifth of its height, cropped to the ink: the lighting estimate
+    once took its dense middle for a shadow and cut the loops open. Its paper border is evenly
+    lit, so no lighting is estimated."""
+    pen = round(size * 0.2)
+    ink = rasterise([ring(1.0, (0, -1))[0], ring(0.8, (0, 0.8))[0]], pen, size - 2 * pen, y_up=False)
+    assert enclosed_holes(normalize(ink)) == 2
+    upload = Image.fromarray((255 - ink * 255).astype(np.uint8))
+    assert enclosed_holes(preprocess_bytes(encode(upload))) == 2
+
+
 def centre_line_wobble(image28):
     """How far a slanted bar's row centres stray from a straight line (RMS, in pixels), away
     from its ends."""
