@@ -125,9 +125,10 @@ def _light_strokes_on_transparency(gray, alpha):
 def ink_map(image):
     """PIL image -> float ink map in [0, 1] (1 = ink), whatever the polarity and lighting.
 
-    The background is estimated with a large morphological closing so that shadows and uneven
-    lighting in photos cancel out; polarity follows from the border (the paper or canvas
-    surrounds the character); Otsu's threshold on the contrast separates ink from paper, and
+    Polarity follows from the border (the paper or canvas surrounds the character); the
+    paper's brightness is the border's where that is evenly lit, else estimated with a large
+    morphological closing so that shadows and uneven lighting in photos cancel out (see
+    `_background`); Otsu's threshold on the contrast separates ink from paper, and
     each stroke's ink value is its contrast relative to its own darkest part (0.5 at its edge).
     """
     gray = np.asarray(image if image.mode == "L" else image.convert("L"))
