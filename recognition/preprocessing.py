@@ -383,13 +383,17 @@ def relative_boxes(characters, box):
     capitals, digits, ascenders), which get `box` pixels, as a canvas of fixed size would.
     """
     extents = _extents(characters)
-    return np.clip(extents.max(axis=1) * relative_scale(characters, box), box / 4, 2 * box)
+    return np.clip(extents.max(axis=1) * _scale_to_tall(extents, box), box / 4, 2 * box)
 
 
 def relative_scale(characters, box):
     """Pixels per stroke unit that draw the group's tall characters `box` pixels high (see
     `relative_boxes`)."""
-    return box / max(np.percentile(_extents(characters)[:, 1], 90), 1e-9)
+    return _scale_to_tall(_extents(characters), box)
+
+
+def _scale_to_tall(extents, box):
+    return box / max(np.percentile(extents[:, 1], 90), 1e-9)
 
 
 def _extents(characters):
