@@ -5,9 +5,14 @@ import numpy as np
 from ml.training import AnnealedEarlyStopping, BudgetedCosine, augment, make_dataset
 
 
-def schedule_and_stopping(planned, patience):
+def compiled_model():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def schedule_and_stopping(planned, patience):
+    model = compiled_model()
     schedule = BudgetedCosine(1e-3, planned, budget_seconds=None)
     stopping = AnnealedEarlyStopping(schedule, monitor="val_accuracy", mode="max",
                                      patience=patience, restore_best_weights=True)
@@ -61,3 +66,33 @@ def test_training_batches_are_augmented_and_validation_batches_are_not():
     assert not np.allclose(train_images.numpy(), images)
     assert 0.0 <= train_images.numpy().min() and train_images.numpy().max() <= 1.0
     assert augment(images).shape == images.shape
+
+
+def test_the_plan_follows_the_pace_of_the_last_epoch_within_the_budget():
+    """A slow first epoch (warm-up, a busy machine) must not fix the plan for the whole run."""
+    now = [0.0]
+    schedule = BudgetedCosine(1e-3, 10, budget_seconds=100, clock=lambda: now[0])
+    schedule.set_model(compiled_model())
+    schedule.on_train_begin()
+    plans = []
+    for epoch, seconds in enumerate([50, 10, 10, 10, 10, 10]):
+        schedule.on_epoch_begin(epoch)
+        now[0] += seconds
+        schedule.on_epoch_end(epoch, {})
+        plans.append(schedule.planned)
+        if schedule.model.stop_training:
+            break
+    # 50 s left after the first epoch holds one more at its pace; at 10 s an epoch the 40 s left
+    # after the second hold four more: six epochs, the last one ending at the budget.
+    assert plans == [2, 6, 6, 6, 6, 6]
+
+
+def test_the_plan_never_exceeds_the_epochs_asked_for():
+    now = [0.0]
+    schedule = BudgetedCosine(1e-3, 4, budget_seconds=1000, clock=lambda: now[0])
+    schedule.set_model(compiled_model())
+    schedule.on_train_begin()
+    schedule.on_epoch_begin(0)
+    now[0] += 1
+    schedule.on_epoch_end(0, {})
+    assert schedule.planned == 4 and not schedule.model.stop_training
