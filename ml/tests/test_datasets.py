@@ -1,12 +1,15 @@
 """Loaders on IDX files the tests write, the UNIPEN rasteriser's orientation, writer splits."""
 import gzip
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ml import datasets
 from ml.datasets import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, DatasetError
+from recognition.preprocessing import preprocess_bytes
 
 
 def write_idx(path, array, magic=None, cut=0):
@@ -162,6 +165,29 @@ def test_unipen_record_normalises_upright():
     gap = np.flatnonzero(image[rows[0]:rows[-1] + 1].sum(axis=1) == 0)
     assert image.shape == (28, 28) and len(dot_rows) and len(gap)  # dot, gap, then stem below
     assert image[:rows[0] + gap[0]].sum() < image[rows[0] + gap[-1]:].sum()
+
+
+def test_a_scan_is_read_exactly_as_its_upload(settings):
+    """Training reads a scan through the web's own path, so a model learns from the very
+    picture it is served when someone uploads that scan."""
+    with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
+        scans = mnist["x_test"][:20]
+    for scan in scans:
+        upload = io.BytesIO()
+        Image.fromarray(scan).save(upload, "PNG")
+        served = np.round(preprocess_bytes(upload.getvalue()) * 255).astype(np.uint8)
+        assert np.array_equal(datasets._normalise_image(scan), served)
+
+
+def test_a_lighter_stroke_of_a_scan_is_kept():
+    """A 1 with a serif, the serif pressed hard and the stem at a third of its strength: each
+    stroke is cut at half its own contrast, so the stem stays (cut at half the scan's range,
+    only the serif was left)."""
+    scan = np.zeros((28, 28), np.uint8)
+    scan[4:7, 10:16] = 255
+    scan[4:25, 13:16] = np.maximum(scan[4:25, 13:16], 85)
+    rows = np.flatnonzero(datasets._normalise_image(scan).max(axis=1) > 127)
+    assert rows[-1] - rows[0] + 1 >= 18
 
 
 def test_unipen_writers_characters_keep_their_relative_size(tmp_path):
