@@ -66,14 +66,15 @@ SCANS = {"mnist": ("mnist/mnist.npz", "x_test"), "femnist": ("femnist_leaf/femni
 
 @pytest.mark.parametrize("crop", [lambda scan: scan, cropped_to_ink], ids=["as-it-is", "cropped-to-ink"])
 @pytest.mark.parametrize("dataset", SCANS)
-def test_dataset_scans_uploaded_as_they_are_read_as_training_reads_them(settings, dataset, crop):
+def test_a_clean_scan_uploaded_reads_as_its_own_grey_levels(settings, dataset, crop):
     """An ML student uploads MNIST or FEMNIST samples as 28 px PNGs, or crops them to the ink
-    (which then touches the border): the web's path (ink map, then `normalize`) must give what
-    training saw. Estimating lighting on so small an image took the dense part of a thick 8 for
-    paper and cut its loop away (similarity 0.45; cropped to the ink, 29 of 200 below 0.9).
-    FEMNIST's strokes are one or two pixels of grey: while the ink map zeroed grey below Otsu's
-    threshold, they came out thinner than in training (median similarity 0.993, mean
-    difference 0.03)."""
+    (which then touches the border): the web's path (ink map, then `normalize`; training reads
+    scans the same way) must give what `normalize` makes of the scan's own grey levels, so the
+    ink map may not distort a clean scan. Estimating lighting on so small an image took the
+    dense part of a thick 8 for paper and cut its loop away (similarity 0.45; cropped to the
+    ink, 29 of 200 below 0.9). FEMNIST's strokes are one or two pixels of grey: while the ink
+    map zeroed grey below Otsu's threshold, they came out thinner (median similarity 0.993,
+    mean difference 0.03)."""
     path, key = SCANS[dataset]
     with np.load(f"{settings.HWR_DATASETS_DIR}/{path}") as archive:
         scans = archive[key][:200]
