@@ -1,6 +1,5 @@
 """Loaders on IDX files the tests write, the UNIPEN rasteriser's orientation, writer splits."""
 import gzip
-import io
 import json
 
 import numpy as np
@@ -10,6 +9,7 @@ from PIL import Image
 from ml import datasets
 from ml.datasets import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, DatasetError
 from recognition.preprocessing import preprocess_bytes
+from recognition.tests.images import encode
 
 
 def write_idx(path, array, magic=None, cut=0):
@@ -173,9 +173,7 @@ def test_a_scan_is_read_exactly_as_its_upload(settings):
     with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
         scans = mnist["x_test"][:20]
     for scan in scans:
-        upload = io.BytesIO()
-        Image.fromarray(scan).save(upload, "PNG")
-        served = np.round(preprocess_bytes(upload.getvalue()) * 255).astype(np.uint8)
+        served = np.round(preprocess_bytes(encode(Image.fromarray(scan))) * 255).astype(np.uint8)
         assert np.array_equal(datasets._normalise_image(scan), served)
 
 

@@ -61,7 +61,10 @@ def cropped_to_ink(scan):
     return scan[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-SCANS = {"mnist": ("mnist/mnist.npz", "x_test"), "femnist": ("femnist_leaf/femnist_leaf.npz", "images")}
+# Per dataset: file, array, and the most scans allowed below 0.9 similarity and the lowest
+# score allowed. A few FEMNIST scans are a two-pixel smudge whose reading depends on the cut.
+SCANS = {"mnist": ("mnist/mnist.npz", "x_test", 0.03, 0.85),
+         "femnist": ("femnist_leaf/femnist_leaf.npz", "images", 0.05, 0.5)}
 
 
 @pytest.mark.parametrize("crop", [lambda scan: scan, cropped_to_ink], ids=["as-it-is", "cropped-to-ink"])
@@ -75,14 +78,15 @@ def test_a_clean_scan_uploaded_reads_as_its_own_grey_levels(settings, dataset, c
     ink, 29 of 200 below 0.9). FEMNIST's strokes are one or two pixels of grey: while the ink
     map zeroed grey below Otsu's threshold, they came out thinner (median similarity 0.993,
     mean difference 0.03)."""
-    path, key = SCANS[dataset]
+    path, key, share_below_0_9, lowest = SCANS[dataset]
     with np.load(f"{settings.HWR_DATASETS_DIR}/{path}") as archive:
         scans = archive[key][:200]
     uploaded = [preprocess_bytes(encode(Image.fromarray(crop(scan)))) for scan in scans]
-    trained = [normalize(scan / 255.0) for scan in scans]
-    scores = np.array([similarity(a, b) for a, b in zip(uploaded, trained)])
-    differences = np.array([np.abs(a - b).mean() for a, b in zip(uploaded, trained)])
-    assert np.median(scores) > 0.999 and np.mean(scores < 0.9) <= 0.05 and differences.mean() < 0.015
+    own_grey_levels = [normalize(scan / 255.0) for scan in scans]
+    scores = np.array([similarity(a, b) for a, b in zip(uploaded, own_grey_levels)])
+    differences = np.array([np.abs(a - b).mean() for a, b in zip(uploaded, own_grey_levels)])
+    assert np.median(scores) > 0.999 and differences.mean() < 0.015
+    assert np.mean(scores < 0.9) <= share_below_0_9 and scores.min() > lowest
 
 
 def enclosed_holes(image28):
