@@ -101,11 +101,10 @@ def bench_service(pngs, labels, rounds):
 
 
 def bench_keras(pngs, images, bundle_dir):
-    import keras
-
+    from ml.architectures import load_served
     from recognition.preprocessing import preprocess_bytes
 
-    model = keras.models.load_model(bundle_dir / "model.keras")
+    model = load_served(bundle_dir / "model.keras")
     model.predict(images[0][None, ..., None], verbose=0)
     keras_full = time_calls(
         lambda png: model.predict(preprocess_bytes(png)[None, ..., None], verbose=0), pngs, 1

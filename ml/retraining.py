@@ -120,10 +120,12 @@ def fine_tune(bundle_dir, images, labels, options):
     """
     import keras
 
+    from ml.architectures import load_served, network_of, voting_angles, with_rotation_voting
     from ml.training import make_dataset
 
     keras.utils.set_random_seed(options.seed)
-    model = keras.models.load_model(Path(bundle_dir) / "model.keras")
+    served = load_served(Path(bundle_dir) / "model.keras")
+    model = network_of(served)
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
@@ -139,7 +141,8 @@ def fine_tune(bundle_dir, images, labels, options):
     share = options.fine_tuned_share
     model.set_weights([(1 - share) * before + share * after
                        for before, after in zip(original, model.get_weights())])
-    return model, history.history
+    # Served as the active version is: voting over the same turned copies, if it did.
+    return with_rotation_voting(model, voting_angles(served)), history.history
 
 
 def hits(bundle_dir, images, labels):

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from ml import datasets
+from ml.architectures import load_served, network_of
 from ml.bundle import BUNDLE_FILES, read_meta
 from ml.evaluation import TFLiteModel
 from ml.tests.test_datasets import glyphs, write_emnist
@@ -27,6 +28,7 @@ def test_train_writes_a_complete_bundle(bundle):
     meta = read_meta(bundle)
     assert meta["labels"] == list("0123456789")
     assert meta["architecture"]["name"] == "vgg-slim" and meta["architecture"]["parameters"] > 100_000
+    assert meta["architecture"]["voting_rotations_rad"] == [0.1, -0.1]
     used = {(d["name"], d["split"]): d for d in meta["datasets"]}
     assert used[("mnist", "train")]["count"] == 100
     assert set(used[("unipen", "test")]["files"]) == {"unipen_1abc_train.jsonl.gz", "unipen_1abc_test.jsonl.gz"}
@@ -35,11 +37,11 @@ def test_train_writes_a_complete_bundle(bundle):
 
 
 def test_tflite_agrees_with_keras(bundle):
-    import keras
-
     part = datasets.load_test_set("mnist-test", list("0123456789"), limit=64)
     images = part.images.astype(np.float32)[..., None] / 255.0
-    expected = keras.saving.load_model(bundle / "model.keras").predict(images, verbose=0)
+    served = load_served(bundle / "model.keras")
+    assert network_of(served) is not served  # the bundle votes over turned copies
+    expected = served.predict(images, verbose=0)
     got = TFLiteModel(bundle / "model.tflite").predict(images)
     assert np.abs(expected - got).max() < 1e-4
 
@@ -121,7 +123,7 @@ def test_bfloat16_training_still_exports_a_float32_bundle(emnist_digits, tmp_pat
                  precision="bfloat16", out=str(out))
     assert read_meta(out)["training"]["precision"] == "bfloat16"
     assert keras.mixed_precision.global_policy().name == "float32"  # later models are not affected
-    model = keras.saving.load_model(out / "model.keras")
+    model = load_served(out / "model.keras")
     assert {w.dtype for w in model.weights} == {"float32"}
     assert {layer.compute_dtype for layer in model.layers} == {"float32"}
     images = emnist_digits.astype(np.float32)[..., None] / 255.0

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from feedback.models import Feedback
 from feedback.services import set_status
 from ml import retraining
+from ml.architectures import load_served, network_of
 from ml.models import ModelVersion
 from ml.simulation import (
     give_verified_feedback, served_accuracy, slanted_digits, split_by_writer)
@@ -48,6 +49,9 @@ def test_retrain_adapts_to_a_new_population_and_is_served_without_restart(
     assert versions_after == [candidate.version]  # picked up by the running app
     assert (after - before) * 100 >= 5, (before, after)
     assert (served_digit_model.bundle_dir / "model.tflite").is_file()
+    # The fine-tuned network is served as its parent was, voting over turned copies.
+    served = load_served(candidate.bundle_dir / "model.keras")
+    assert network_of(served) is not served
 
 
 def test_gate_refuses_poisoned_feedback(client, served_digit_model, population):
