@@ -1,8 +1,9 @@
-"""The networks: `seed` (the original app's baseline), `vgg` and `vgg-slim` (the defaults).
+"""The networks: `seed` (the original app's baseline), `vgg` and `vgg-slim` (the defaults), and
+the rotation voting a bundle may serve them with.
 
 All take the 28x28x1 float32 input of the serving contract and end in a float32 softmax (also
 when trained with bfloat16 compute); none holds augmentation or other training-only layers, so
-the exported .tflite is plain inference.
+the exported .tflite is plain inference (voting adds fixed turns of the input, no weights).
 """
 from functools import partial
 
@@ -93,14 +94,15 @@ class Rotate(layers.Layer):
         source_rows = cos * rows - sin * cols + centre
         source_cols = sin * rows + cos * cols + centre
         top, left = np.floor(source_rows), np.floor(source_cols)
-        indices, weights = [], []
-        for row, row_weight in ((top, 1 - (source_rows - top)), (top + 1, source_rows - top)):
-            for col, col_weight in ((left, 1 - (source_cols - left)), (left + 1, source_cols - left)):
+        indices, shares = [], []
+        for row, row_share in ((top, 1 - (source_rows - top)), (top + 1, source_rows - top)):
+            for col, col_share in ((left, 1 - (source_cols - left)), (left + 1, source_cols - left)):
                 inside = (row >= 0) & (row < size) & (col >= 0) & (col < size)
                 # Pixels outside the frame read index size*size, a zero appended to each image.
                 indices.append(np.where(inside, row * size + col, size * size).astype("int32"))
-                weights.append(np.where(inside, row_weight * col_weight, 0.0).astype("float32"))
-        self.indices, self.shares = np.stack(indices, axis=1), np.stack(weights, axis=1)
+                shares.append(np.where(inside, row_share * col_share, 0.0).astype("float32"))
+        # Not `self.weights`: a Keras layer's weights are its trainable variables (it has none).
+        self.indices, self.shares = np.stack(indices, axis=1), np.stack(shares, axis=1)
 
     def call(self, images):
         flat = keras.ops.reshape(images, (-1, 28 * 28))
