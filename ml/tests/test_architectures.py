@@ -1,5 +1,5 @@
 """The networks `train --arch` offers (the original app's baseline and the two VGG widths) and
-the rotation voting every bundle serves them with."""
+the rotation voting a bundle may serve them with."""
 import numpy as np
 import pytest
 from scipy import ndimage

@@ -125,7 +125,7 @@ def test_bfloat16_training_still_exports_a_float32_bundle(emnist_digits, tmp_pat
     assert keras.mixed_precision.global_policy().name == "float32"  # later models are not affected
     model = load_served(out / "model.keras")
     assert {w.dtype for w in model.weights} == {"float32"}
-    assert {layer.compute_dtype for layer in model.layers} == {"float32"}
+    assert {layer.compute_dtype for layer in model.layers + network_of(model).layers} == {"float32"}
     images = emnist_digits.astype(np.float32)[..., None] / 255.0
     got = TFLiteModel(out / "model.tflite").predict(images)
     assert np.abs(model.predict(images, verbose=0) - got).max() < 1e-4
