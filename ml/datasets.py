@@ -12,13 +12,14 @@ import os
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from ml import conventions
 from recognition import preprocessing
 from recognition.kinds import LABELS
 
@@ -29,6 +30,8 @@ LOADER_VERSION = 2
 # character filling 70 % of it.
 RASTER_BOX = 64
 RASTER_WIDTHS = (3, 8)
+# How many times each UNIPEN 1 and 7 is redrawn as much of Europe writes it, per split.
+CONVENTION_COPIES = {"train": 2, "val": 1, "test": 1}
 # Share of writers (per source) held out for validation and, where the source has no test
 # split of its own, for test.
 VALIDATION_PERCENT = 10
@@ -272,6 +275,7 @@ class RawSource:
     normaliser: object
     files: list
     license: str
+    code: tuple = ()  # modules besides this one and preprocessing.py that shape its samples
 
 
 def raw_mnist(root=None):
@@ -305,6 +309,14 @@ def raw_emnist(split_name, root=None, test_only=False):
 
 
 def raw_unipen(root=None):
+    return _raw_unipen(Path(root or datasets_dir()))
+
+
+@lru_cache(maxsize=1)
+def _raw_unipen(root):
+    """UNIPEN's records as drawing jobs, split by writer. The last folder read is kept: parsing
+    the strokes takes seconds, and the `conventions` source that follows UNIPEN in a run is drawn
+    from the same records. Nothing changes a RawSource after it is built."""
     train, train_files = read_unipen("train", root)
     test, test_files = read_unipen("test", root)
     splits = group_split(np.array([r["writer"] for r in train]), "unipen", test_percent=0)
@@ -333,6 +345,28 @@ def raw_unipen(root=None):
         _normalise_record, train_files + test_files,
         "UNIPEN train_r01_v07: research use (CD notice); CC BY 4.0 re-release (Zenodo)",
     )
+
+
+def raw_conventions(root=None):
+    """UNIPEN's 1s and 7s redrawn with a flag and a bar (`ml.conventions`): each in its writer's
+    split, at that writer's size, with a pen from the usual range."""
+    unipen = raw_unipen(root)
+    rng = np.random.default_rng(LOADER_VERSION)
+    low, high = RASTER_WIDTHS
+    items, labels = {}, {}
+    for split, copies in CONVENTION_COPIES.items():
+        items[split], labels[split] = [], []
+        for (strokes, _, box), label in zip(unipen.items[split], unipen.labels[split]):
+            redraw = conventions.VARIANTS.get(label)
+            for _ in range(copies if redraw else 0):
+                variant = redraw(strokes, rng)
+                if variant is not None:
+                    items[split].append((variant, int(rng.integers(low, high + 1)), box))
+                    labels[split].append(label)
+        labels[split] = np.array(labels[split], dtype=unipen.labels[split].dtype)
+    return RawSource("conventions", items, labels, _normalise_record, unipen.files,
+                     f"{unipen.license}; redrawn by ml/conventions.py",
+                     code=(conventions.__file__,))
 
 
 def _split_arrays(name, images, labels, splits, normaliser, files, license_note):
@@ -381,12 +415,13 @@ def raw_comnist(root=None):
 SOURCES = {
     "mnist": raw_mnist,
     "unipen": raw_unipen,
+    "conventions": raw_conventions,
     "femnist": raw_femnist,
     "nist_sd19_vowels": raw_vowels,
     "comnist_early": raw_comnist,
 }
 DEFAULT_SOURCES = {
-    "digit": ("mnist", "unipen", "femnist"),
+    "digit": ("mnist", "unipen", "conventions", "femnist"),
     "letter": ("unipen", "femnist", "nist_sd19_vowels", "comnist_early"),
     "any": ("unipen", "femnist", "nist_sd19_vowels", "comnist_early"),
 }
@@ -413,8 +448,8 @@ def raw_source(name):
 def pipeline_key(raw):
     """Cache key: source file hashes, the preprocessing and loading code and LOADER_VERSION."""
     digest = hashlib.sha256(f"{raw.name}:{LOADER_VERSION}".encode())
-    digest.update(Path(preprocessing.__file__).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for module in (preprocessing.__file__, __file__, *raw.code):
+        digest.update(Path(module).read_bytes())
     for path in raw.files:
         digest.update(sha256_of(path).encode())
     return digest.hexdigest()[:20]
