@@ -32,7 +32,7 @@ def test_train_writes_a_complete_bundle(bundle):
     used = {(d["name"], d["split"]): d for d in meta["datasets"]}
     assert used[("mnist", "train")]["count"] == 100
     assert set(used[("unipen", "test")]["files"]) == {"unipen_1abc_train.jsonl.gz", "unipen_1abc_test.jsonl.gz"}
-    assert set(meta["metrics"]["test"]) == {"mnist", "unipen", "femnist"}
+    assert set(meta["metrics"]["test"]) == {"mnist", "unipen", "conventions", "femnist"}
     assert meta["training"]["epochs_run"] == 1 and meta["seed"] == 1
 
 
