@@ -40,7 +40,7 @@ def continental_one(strokes, rng):
     angle = np.radians(rng.uniform(*FLAG_ANGLE_DEGREES))
     length = rng.uniform(*FLAG_LENGTH) * height
     start = top - length * np.array([np.cos(angle), np.sin(angle)])
-    return [_line(start, top)] + [p.tolist() for p in points]
+    return [_line(start, top)] + list(strokes)
 
 
 def crossed_seven(strokes, rng):
@@ -62,7 +62,7 @@ def crossed_seven(strokes, rng):
     half = rng.uniform(*BAR_HALF_LENGTH) * max(width, 0.5 * height)
     tilt = rng.uniform(-BAR_TILT, BAR_TILT) * height
     bar = _line([centre - half, level - tilt], [centre + half, level + tilt])
-    return [p.tolist() for p in points] + [bar]
+    return list(strokes) + [bar]
 
 
 # What each label may be written as, beyond what the sources hold.
