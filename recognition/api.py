@@ -29,6 +29,7 @@ class PredictionOut(Schema):
     top5: list[LabelProbability]
     case_insensitive: Optional[LabelProbability] = None
     model: ModelInfo
+    box: list[float]  # left, top, right, bottom of the writing read, in the image's pixels
     normalized_image: str
     sample_id: uuid.UUID
 
@@ -49,6 +50,7 @@ class TextPredictionOut(Schema):
     characters: list[CharacterOut]
     case_consistency: bool
     model: ModelInfo
+    box: list[float]  # the line's box: all its characters'
     word_id: uuid.UUID
 
 
@@ -76,7 +78,9 @@ PREDICT_BODY = {
         "the label, its confidence, the top 5, the 28x28 image the model saw and the `sample_id` "
         "to give feedback on. With `\"multi\": true` (and, for drawings, the pen `strokes`) the "
         "line is split into characters: the answer holds the `text` and, per character, its box, "
-        "label, confidence, top 3, normalised image and `sample_id`."
+        "label, confidence, top 3, normalised image and `sample_id`. A photo of paper is read "
+        "where the writing is (the sheet, then the most plausible writing on it); `box` says where, "
+        "and `crop` (left, top, right, bottom in the image's pixels) says it instead."
     ),
     openapi_extra={"requestBody": PREDICT_BODY},
     url_name="predict",

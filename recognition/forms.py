@@ -3,6 +3,7 @@
 Both readers return a services.PredictionRequest and turn every malformed body into a
 RecognitionError, so the page routes and the API refuse bad input with the same messages.
 """
+import math
 from typing import Optional
 
 from django import forms
@@ -27,6 +28,10 @@ class DrawingIn(BaseModel):
                           "(y down, in any unit; the canvas page sends pixels of the image)")
     case_consistency: bool = Field(
         False, description="multi, letter and any only: one case pattern per word (hello, Hello, HELLO)")
+    crop: Optional[list[float]] = Field(
+        None, min_length=4, max_length=4,
+        description="where the writing is: [left, top, right, bottom] in the image's pixels; "
+                    "only that part is read (without it the writing is found in the picture)")
 
 
 class UploadForm(forms.Form):
@@ -36,6 +41,7 @@ class UploadForm(forms.Form):
     kind = forms.CharField(required=False)
     multi = forms.BooleanField(required=False)
     case_consistency = forms.BooleanField(required=False)
+    crop = forms.CharField(required=False, max_length=200)
 
 
 UPLOAD_SCHEMA = {
@@ -48,6 +54,9 @@ UPLOAD_SCHEMA = {
                   "description": "several characters in a row, split by connected components "
                                  "(touching ones cut where the model reads the parts best)"},
         "case_consistency": {"type": "boolean", "default": False},
+        "crop": {"type": "string", "example": "120,80,360,300",
+                 "description": "where the writing is: left,top,right,bottom in the image's "
+                                "pixels; only that part is read"},
     },
 }
 
@@ -61,7 +70,7 @@ def read_drawing(request):
     if drawing.strokes is not None and not drawing.multi:
         raise RecognitionError("strokes are only read with multi: true")
     return PredictionRequest(decode_data_url(drawing.image), drawing.kind, drawing.multi,
-                             drawing.strokes, drawing.case_consistency)
+                             drawing.strokes, drawing.case_consistency, check_crop(drawing.crop))
 
 
 def read_upload(request):
@@ -71,9 +80,30 @@ def read_upload(request):
         raise RecognitionError(f"invalid upload: {problems}")
     upload = form.cleaned_data["image"]
     check_size(upload.size)
+    crop = form.cleaned_data["crop"]
     return PredictionRequest(upload.read(), form.cleaned_data["kind"] or "digit",
                              form.cleaned_data["multi"],
-                             case_consistency=form.cleaned_data["case_consistency"])
+                             case_consistency=form.cleaned_data["case_consistency"],
+                             crop=check_crop(_numbers(crop)) if crop else None)
+
+
+def _numbers(text):
+    """'120,80,360,300' -> [120.0, 80.0, 360.0, 300.0]; [] when any part is not a number."""
+    try:
+        return [float(value) for value in text.split(",")]
+    except ValueError:
+        return []
+
+
+def check_crop(crop):
+    """A crop box as four finite numbers, left < right and top < bottom, else a clear error."""
+    if crop is None:
+        return None
+    if (len(crop) != 4 or not all(isinstance(v, float) and math.isfinite(v) for v in crop)
+            or crop[0] >= crop[2] or crop[1] >= crop[3]):
+        raise RecognitionError("crop must be four numbers: left, top, right, bottom of the box "
+                               "around the writing, in the image's pixels (left < right, top < bottom)")
+    return crop
 
 
 def _read(parse):

@@ -5,8 +5,10 @@ model was trained on and what it is served are built the same way. The MNIST con
 ink's bounding box scaled to fit 20x20 (aspect kept), placed by centre of mass in a 28x28 frame,
 float32 in [0, 1], ink = 1.0, background = 0.0, upright.
 
-Only NumPy, Pillow and cc3d (connected components) are used here: the web process must never
-import TensorFlow, nor SciPy (importing scipy.ndimage alone adds 30 MB to every web worker).
+Uploads are read by `read_writing`: decoded at most `photo.WORK_SIDE` pixels across, then
+`photo.find_writing` finds the writing in a photo of paper (canvas drawings and scans pass
+untouched). NumPy, Pillow, cc3d (connected components) and, for photos, OpenCV do the work: the
+web process must never import TensorFlow, nor SciPy (scipy.ndimage alone adds 30 MB to a worker).
 """
 import io
 
@@ -14,6 +16,10 @@ import cc3d
 import numpy as np
 import pyspng
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
+# The decoders of the accepted formats, registered without Pillow's scan of every plugin.
+from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401
+
+from recognition import photo
 
 SIZE = 28
 BOX = 20
@@ -40,41 +46,101 @@ class NothingDrawn(PreprocessingError):
         super().__init__("nothing drawn: the image holds no ink")
 
 
-def decode_image(data, max_pixels=25_000_000):
-    """Bytes of any common image format -> upright 8-bit grayscale ("L") PIL image.
+# The formats the API documents; Pillow is not asked to recognise any other (TIFF, EPS, ICO, ...:
+# more decoders, more attack surface, and EPS would run Ghostscript). A phone's MPO opens as a JPEG.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+UNREADABLE = ("this file is not an image we can read: send a photo or drawing as PNG, JPEG, "
+              "WebP, GIF or BMP")
+
+
+def decode_image(data, max_pixels=25_000_000, max_side=photo.WORK_SIDE):
+    """Bytes of a PNG, JPEG, WebP, GIF or BMP -> upright 8-bit grayscale ("L") PIL image, at
+    most `max_side` pixels across (see `decode_picture`)."""
+    return decode_picture(data, max_pixels, max_side)[0]
+
+
+def decode_picture(data, max_pixels=25_000_000, max_side=photo.WORK_SIDE):
+    """Bytes -> (upright grayscale PIL image at most `max_side` across, its pixels per pixel of
+    the file).
 
     The pixel count is checked from the header before anything is decoded, so a
-    decompression bomb is refused without allocating it. Animated images give their first
-    frame, EXIF orientation is applied, and transparency is composited onto a backdrop that
-    contrasts with the strokes, so that a transparent canvas holding only strokes reads as ink
-    on paper whatever colour they were drawn in.
+    decompression bomb is refused without allocating it. A large JPEG is decoded at a fraction
+    of its size (its DCT scaling: a 12 MP photo costs a quarter of the work), and anything
+    larger is shrunk before the pipeline sees it, which bounds the cost of every request.
+    Animated images give their first frame, EXIF orientation is applied, and transparency is
+    composited onto a backdrop that contrasts with the strokes, so that a transparent canvas
+    holding only strokes reads as ink on paper whatever colour they were drawn in.
     """
     if not data:
-        raise PreprocessingError("empty image")
+        raise PreprocessingError("the file is empty: choose a photo or a drawing to send")
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         width, height = image.size
         if width * height > max_pixels:
             raise PreprocessingError(
-                f"image too large: {width}x{height} pixels (at most {max_pixels:,} allowed)"
+                f"image too large: {width}x{height} pixels (at most {max_pixels:,} allowed); "
+                "send a smaller photo"
             )
         if width < 2 or height < 2:
             raise PreprocessingError(f"image too small: {width}x{height} pixels")
         if _plain_png(image):
-            return _flatten(Image.fromarray(pyspng.load(data), image.mode))
-        image.seek(0)
-        image.load()
-        image = ImageOps.exif_transpose(image)
-        return _flatten(image)
+            image = Image.fromarray(pyspng.load(data), image.mode)
+        else:
+            image.seek(0)
+            if image.format in ("JPEG", "MPO") and max(width, height) > max_side:
+                scale = max_side / max(width, height)
+                image.draft("L", (round(width * scale), round(height * scale)))
+            image.load()
+            image = ImageOps.exif_transpose(image)
+        image = _flatten(image)
+        if max(image.size) > max_side:
+            scale = max_side / max(image.size)
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+        return image, image.width / (height if _turned(image, width, height) else width)
     except PreprocessingError:
         raise
-    except RuntimeError as error:  # libspng's message for a corrupt or truncated PNG
-        raise PreprocessingError(f"not a readable image ({error})") from error
+    except UnidentifiedImageError as error:
+        raise PreprocessingError(UNREADABLE) from error
     except Image.DecompressionBombError as error:
         raise PreprocessingError(f"image too large: {error}") from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError,
-            TypeError, ZeroDivisionError) as error:
-        raise PreprocessingError(f"not a readable image ({error.__class__.__name__})") from error
+    except (RuntimeError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
+            ZeroDivisionError) as error:  # RuntimeError: libspng's, for a corrupt PNG
+        raise PreprocessingError("the image file is damaged or incomplete: save it again and "
+                                 "send the new file") from error
+
+
+def _turned(image, width, height):
+    """True when EXIF orientation swapped the sides of a `width` x `height` file."""
+    return width != height and (image.width > image.height) != (width > height)
+
+
+def read_writing(data, max_pixels=25_000_000, crop=None, multi=False):
+    """Upload bytes (and the box a person drew, in the file's pixels) -> `photo.Writing`: the
+    writing to read, cleaned, with its place in the file's pixels."""
+    image, scale = decode_picture(data, max_pixels)
+    if crop is not None:
+        crop = _pixel_box(crop, scale, image.size)
+    writing = photo.find_writing(image, crop, multi)
+    writing.transform = writing.transform @ np.diag([scale, scale, 1.0])
+    return writing
+
+
+def _pixel_box(crop, scale, size):
+    """A box in the file's pixels -> whole pixels of the decoded image, checked."""
+    left, top, right, bottom = (float(v) * scale for v in crop)
+    left, top = max(0, int(np.floor(left))), max(0, int(np.floor(top)))
+    right, bottom = min(size[0], int(np.ceil(right))), min(size[1], int(np.ceil(bottom)))
+    if right - left < 4 or bottom - top < 4:
+        raise PreprocessingError("the box drawn around the writing is empty or outside the "
+                                 "image: draw it over the writing")
+    return left, top, right, bottom
+
+
+def ink_box(ink, scale=1):
+    """The box (left, top, right, bottom) of an ink map's ink, in pixels `scale` times its own."""
+    rows, cols = _ink_bounds(ink > 0.5)
+    return (cols.start * scale, rows.start * scale, cols.stop * scale, rows.stop * scale)
 
 
 def _plain_png(image):
@@ -303,6 +369,9 @@ def normalize(ink):
     big_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     big = Image.fromarray(grey).resize(big_size, Image.Resampling.BILINEAR)
     big = _pad(np.asarray(big) >= 0.5, SUPERSAMPLE * 2)
+    if not big.any():  # specks far apart: shrunk to fit the box, none is half a pixel
+        raise PreprocessingError("the marks are too small and too far apart to be one character: "
+                                 "crop the image to the character, or draw a box around it")
     big = _clamp_stroke_width(big)
     big = _crop_to_ink(big)
     small_size = (
@@ -359,9 +428,18 @@ HALF_MIN_SIDE = BOX * SUPERSAMPLE
 HALF_MIN_STROKE = 3.0
 
 
-def preprocess_bytes(data, max_pixels=25_000_000):
-    """Image file bytes -> normalised 28x28 float32 (the web's whole input path)."""
-    return normalize(working_ink_map(decode_image(data, max_pixels=max_pixels))[0])
+def read_character(data, max_pixels=25_000_000, crop=None):
+    """Image file bytes (and the box a person drew) -> (`photo.Writing`, normalised 28x28
+    float32, the ink's box in the file's pixels): the web's whole input path."""
+    writing = read_writing(data, max_pixels, crop)
+    ink, scale = working_ink_map(writing.image)
+    image28 = normalize(ink)
+    return writing, image28, writing.picture_box(ink_box(ink, scale))
+
+
+def preprocess_bytes(data, max_pixels=25_000_000, crop=None):
+    """Image file bytes -> normalised 28x28 float32, as `read_character` reads them."""
+    return read_character(data, max_pixels, crop)[1]
 
 
 def working_ink_map(image):
@@ -435,6 +513,14 @@ def rasterise(strokes, width, box, y_up=True):
         for x, y in xy:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     return np.asarray(canvas, dtype=np.float32) / 255.0
+
+
+def stored_png(image):
+    """The picture kept of an upload: the grey image that was read, as a PNG without metadata
+    (at most `photo.WORK_SIDE` across), which reads back exactly as it was read."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
 
 
 def to_png(image28):

@@ -21,7 +21,8 @@ from recognition import segmentation
 from recognition.inference import ModelUnavailable, get_recognizer
 from recognition.kinds import KINDS
 from recognition.preprocessing import (
-    PreprocessingError, decode_image, normalize, preprocess_bytes, to_png, working_ink_map,
+    PreprocessingError, decode_image, normalize, read_character, read_writing, stored_png, to_png,
+    working_ink_map,
 )
 
 TOP_K = 5
@@ -48,12 +49,14 @@ class PredictionRequest:
     multi: bool = False
     strokes: list | None = None
     case_consistency: bool = False
+    crop: list | None = None  # left, top, right, bottom: where the person says the writing is
 
     def recognize(self, source):
         """Recognise and store: a Word of characters when `multi`, else one Sample."""
         if self.multi:
-            return recognize_text(self.image, self.kind, source, self.strokes, self.case_consistency)
-        return recognize(self.image, self.kind, source)
+            return recognize_text(self.image, self.kind, source, self.strokes,
+                                  self.case_consistency, self.crop)
+        return recognize(self.image, self.kind, source, crop=self.crop)
 
 
 def check_kind(kind):
@@ -79,16 +82,22 @@ def check_size(size):
         raise RecognitionError(f"image is larger than {limit:,} bytes", status=413)
 
 
-def predict(data, kind, prompt=""):
+def predict(data, kind, prompt="", crop=None):
     """Image bytes + kind -> (normalised 28x28 image, result dict without storage).
 
     With a `prompt` (the label a challenge asked for), the result also holds the model's
-    probability of that label.
+    probability of that label; with a `crop` box, only the writing inside it is read. The
+    result's `box` is where the writing read lies, in the image's pixels.
     """
+    return _predict(data, kind, prompt, crop)[1:]
+
+
+def _predict(data, kind, prompt, crop):
+    """`predict`, and the picture that was read (what a Sample keeps)."""
     check_kind(kind)
     check_size(len(data))
     try:
-        image28 = preprocess_bytes(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
+        writing, image28, box = read_character(data, settings.HWR_MAX_IMAGE_PIXELS, crop)
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
     recognizer = _recognizer(kind)
@@ -97,12 +106,13 @@ def predict(data, kind, prompt=""):
         "kind": kind,
         **ranked_labels(recognizer.labels, probabilities, TOP_K, "top5"),
         "model": {"name": recognizer.name, "version": recognizer.version},
+        "box": box,
     }
     if kind != "digit":
         result["case_insensitive"] = case_insensitive_best(recognizer.labels, probabilities)
     if prompt:
         result["prompt_probability"] = round(float(probabilities[recognizer.labels.index(prompt)]), 6)
-    return image28, result
+    return writing.image, image28, result
 
 
 def _recognizer(kind):
@@ -129,14 +139,15 @@ def case_insensitive_best(labels, probabilities):
     return {"label": label, "probability": round(merged[label], 6)}
 
 
-def recognize(data, kind, source, prompt=""):
+def recognize(data, kind, source, prompt="", crop=None):
     """The one entry point of every route: predict, store a Sample, return the result JSON.
 
     The routes run it outside the request transaction: decoding and inference take a few
     milliseconds of CPU, and holding a database transaction that long would serialise the
-    workers on SQLite. The Sample is one INSERT, atomic by itself.
+    workers on SQLite. The Sample is one INSERT, atomic by itself. What is kept of the upload is
+    the grey picture that was read (`stored_png`): no metadata, bounded in size.
     """
-    image28, result = predict(data, kind, prompt)
+    picture, image28, result = _predict(data, kind, prompt, crop)
     normalized_png = to_png(image28)
     sample = Sample(
         kind=kind,
@@ -150,7 +161,7 @@ def recognize(data, kind, source, prompt=""):
         model_name=result["model"]["name"],
         model_version=result["model"]["version"],
     )
-    sample.image.save(f"{sample.id}.{_extension(data)}", ContentFile(data), save=False)
+    sample.image.save(f"{sample.id}.png", ContentFile(stored_png(picture)), save=False)
     sample.save()
     return {
         **result,
@@ -159,35 +170,38 @@ def recognize(data, kind, source, prompt=""):
     }
 
 
-def _extension(data):
-    """File extension from the bytes themselves (never from a client-supplied name)."""
-    with Image.open(io.BytesIO(data)) as image:
-        return (image.format or "bin").lower()
-
-
-def predict_text(data, kind, strokes=None, case_consistency=False):
+def predict_text(data, kind, strokes=None, case_consistency=False, crop=None):
     """A written line (image bytes, and the pen strokes when known) -> its characters.
 
     Returns (characters, normalised images, result dict without storage). All characters are
     classified in one inference call (an image's touching characters are cut apart with the
     recognizer's help before). With `case_consistency` (letter and any only), the
-    letters' case is chosen for the whole word (see `consistent_case`).
+    letters' case is chosen for the whole word (see `consistent_case`). Without strokes the
+    image is read as an upload (the writing found in a photo, or inside `crop`), and boxes are
+    in the image's pixels.
     """
+    return _predict_text(data, kind, strokes, case_consistency, crop)[1:]
+
+
+def _predict_text(data, kind, strokes, case_consistency, crop):
+    """`predict_text`, and the picture that was read (what the Word keeps)."""
     check_kind(kind)
     check_size(len(data))
     try:
-        # Decoded even when strokes are sent: the word's stored image must be a real one, and
-        # its pen sizes the characters.
-        image = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
         recognizer = _recognizer(kind)
         score = partial(log_confidences, recognizer)  # how the segmenters ask the recognizer
         if strokes is not None:
-            characters = segmentation.segment_strokes(strokes, image, score=score)
+            # Decoded even when strokes are sent: the word's stored image must be a real one,
+            # and its pen sizes the characters.
+            picture = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
+            characters = segmentation.segment_strokes(strokes, picture, score=score)
         else:
-            ink, scale = working_ink_map(image)
+            writing = read_writing(data, settings.HWR_MAX_IMAGE_PIXELS, crop, multi=True)
+            picture = writing.image
+            ink, scale = working_ink_map(picture)
             characters = segmentation.segment_ink(ink, score=score)
             for character in characters:
-                character.box = tuple(value * scale for value in character.box)
+                character.box = tuple(writing.picture_box([value * scale for value in character.box]))
         images28 = np.stack([normalize(character.ink) for character in characters])
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
@@ -200,14 +214,16 @@ def predict_text(data, kind, strokes=None, case_consistency=False):
          **ranked_labels(recognizer.labels, row, TEXT_TOP_K, "top3")}
         for position, (character, row) in enumerate(zip(characters, probabilities))
     ]
+    boxes = np.array([entry["box"] for entry in entries])
     result = {
         "kind": kind,
         "text": "".join(entry["label"] for entry in entries),
         "characters": entries,
         "case_consistency": cased,
         "model": {"name": recognizer.name, "version": recognizer.version},
+        "box": [*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist()],
     }
-    return characters, images28, result
+    return picture, characters, images28, result
 
 
 def log_confidences(recognizer, inks):
@@ -258,16 +274,16 @@ def consistent_case(labels, probabilities):
     return adjusted
 
 
-def recognize_text(data, kind, source, strokes=None, case_consistency=False):
+def recognize_text(data, kind, source, strokes=None, case_consistency=False, crop=None):
     """Recognise a written line and store it: a Word, and one Sample per character.
 
     Each character's Sample holds its own image (its strokes rasterised, or its piece of the
     uploaded image), so feedback, review and retraining treat it as any single character.
     """
-    characters, images28, result = predict_text(data, kind, strokes, case_consistency)
+    picture, characters, images28, result = _predict_text(data, kind, strokes, case_consistency, crop)
     word = Word(kind=kind, source=source, image_sha256=hashlib.sha256(data).hexdigest(),
                 strokes=strokes, text=result["text"], case_consistency=result["case_consistency"])
-    word.image.save(f"{word.id}.{_extension(data)}", ContentFile(data), save=False)
+    word.image.save(f"{word.id}.png", ContentFile(stored_png(picture)), save=False)
     samples = []
     for character, image28, entry in zip(characters, images28, result["characters"]):
         normalized_png = to_png(image28)

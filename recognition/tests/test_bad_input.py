@@ -47,8 +47,8 @@ def blank_canvas():
 
 
 IMAGE_CASES = {
-    "not-an-image": (lambda: b"hello, I am text", 400, "not a readable image"),
-    "truncated-png": (lambda: seven_png()[:200], 400, "not a readable image"),
+    "not-an-image": (lambda: b"hello, I am text", 400, "not an image we can read"),
+    "truncated-png": (lambda: seven_png()[:200], 400, "damaged or incomplete"),
     "zero-by-zero": (lambda: png_bytes(0, 0), 400, ""),
     "one-by-one": (one_by_one, 400, "too small"),
     "blank-canvas": (blank_canvas, 400, "nothing drawn"),

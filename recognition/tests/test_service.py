@@ -13,7 +13,7 @@ from PIL import Image
 from feedback.models import Sample
 from recognition.inference import Recognizer, get_recognizer
 from recognition.kinds import KINDS, LABELS
-from recognition.preprocessing import preprocess_bytes
+from recognition.preprocessing import decode_image, preprocess_bytes
 from recognition.services import RecognitionError, decode_data_url, predict, recognize
 from recognition.tests.images import data_url, draw_strokes, encode, seven_png
 
@@ -44,8 +44,10 @@ def test_recognize_returns_the_result_and_records_a_sample(kind, tiny_models):
     assert (sample.model_name, sample.model_version) == (f"tiny-{kind}", "test-1")
     assert sample.image_sha256 == hashlib.sha256(data).hexdigest()
     assert sample.image.name.endswith(f"{sample.id}.png")
-    with sample.image.open("rb") as stored:
-        assert stored.read() == data
+    with sample.image.open("rb") as stored:  # the picture that was read, and it reads the same
+        kept = stored.read()
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(kept))), np.asarray(decode_image(data)))
+    assert np.array_equal(preprocess_bytes(kept), expected)
     assert bytes(sample.normalized_png) == base64.b64decode(result["normalized_image"].split(",")[1])
 
 
