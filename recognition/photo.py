@@ -145,6 +145,8 @@ def _evenly_lit_border(gray):
     low, middle, high = np.percentile(border, [5, 50, 95])
     if high - low >= EVEN_BORDER * 255:
         return False
+    if max(gray.shape) < MIN_PAGE_SIDE:
+        return True  # a canvas or a crop: no room for a sheet on a table, strokes may be wide
     scale = min(1.0, SOLID_SIDE / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     other = (np.abs(small.astype(np.float32) - middle) > 0.25 * 255).astype(np.uint8)

@@ -105,9 +105,8 @@ def test_phone_viewport_upload_page_and_keyboard(browser, live_server, tiny_mode
     image = tmp_path / "seven.png"
     image.write_bytes(seven_png())
     page.goto(f"{live_server.url}/upload/")
-    page.locator("#image").set_input_files(str(image))
+    page.locator("#image").set_input_files(str(image))  # read at once
     expect(page.locator("#preview")).to_be_visible()
-    page.get_by_role("button", name="Predict").click()
     expect(page.locator("#result-bars li")).to_have_count(5)
     expect(page.get_by_role("button", name="Yes")).to_be_visible()
     shot(page, "phone-upload")
@@ -134,7 +133,6 @@ def test_upload_a_photo_see_the_preview_and_the_answer(page, live_server, real_m
     page.goto(f"{live_server.url}/upload/")
     page.locator("#image").set_input_files(str(photo_of_a_seven(tmp_path / "photo.jpg")))
     expect(page.locator("#preview")).to_be_visible()
-    page.get_by_role("button", name="Predict").click()
     expect(page.locator("#result-label")).to_have_text("7")
     assert page.locator("#result-seen").get_attribute("src").startswith("data:image/png;base64,")
     shot(page, "upload-photo-answered")

@@ -67,8 +67,7 @@ def test_upload_a_number_whose_digits_touch_and_correct_it(page, live_server, re
     page.goto(f"{live_server.url}/upload/")
     page.get_by_label("What will you write?").select_option("digit")
     page.get_by_label("Mode").select_option("text")
-    page.locator("#image").set_input_files(str(image))
-    page.get_by_role("button", name="Predict").click()
+    page.locator("#image").set_input_files(str(image))  # read at once
     expect(page.locator("#text-label")).to_have_text("42")
     expect(page.locator("#text-characters li")).to_have_count(2)
     expect(page.locator("#result")).to_be_hidden()
