@@ -318,10 +318,10 @@ def _remove_lines(mask, sheet, edge_seen):
         if not chosen.any():
             continue
         found = cv2.dilate(np.isin(labels, 1 + np.flatnonzero(chosen)).astype(np.uint8),
-                           np.ones((3, 3), np.uint8))
-        width = int(np.median(thickness[chosen])) + 4
-        bridge = np.ones((width, 1) if axis == 0 else (1, width), np.uint8)
-        crossing = cv2.morphologyEx(ink & (1 - found), cv2.MORPH_CLOSE, bridge) & found
+                           np.ones((3, 3), np.uint8)) & ink
+        # Ink running across the line further than the line is thick is a stroke crossing it.
+        width = int(np.median(thickness[chosen])) + 3
+        crossing = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((width, 1) if axis == 0 else (1, width), np.uint8))
         lines |= found & (1 - crossing)
     return (ink & (1 - lines)) > 0
 
@@ -335,8 +335,8 @@ def _most_plausible_group(mask, sheet, multi):
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = areas >= min(max(6, 0.02 * areas.max()), areas.max())
-    heights = stats[1:, cv2.CC_STAT_HEIGHT][big]
-    tall = float(np.median(heights[heights >= np.median(heights)]))
+    # The main piece's height sets the reach: a character cut by a ruled line is still one.
+    tall = float(stats[1 + int(np.argmax(areas)), cv2.CC_STAT_HEIGHT])
     keep = np.concatenate([[False], big])
     mask = keep[labels]
     reach_x = max(3, round((0.8 if multi else 0.3) * tall))
