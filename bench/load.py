@@ -146,7 +146,7 @@ def main():
     database_url, admin, name = scratch_database(args.database_url)
     env = {**os.environ, "DEBUG": "False", "SECURE_SSL_REDIRECT": "False",
            "DATABASE_URL": database_url, "MEDIA_ROOT": str(scratch / "media"),
-           "HWR_API_RATE_LIMIT": "", "LOG_LEVEL": "WARNING"}
+           "HWR_RATE_LIMIT": "", "LOG_LEVEL": "WARNING"}
     try:
         servers.manage(env, "migrate", "--noinput")
         pngs, labels = canvas_pngs(Path(HWR_DATASETS_DIR) / "mnist" / "mnist.npz", 200)

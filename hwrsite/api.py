@@ -1,8 +1,5 @@
 """The JSON API (/api/v1/): one NinjaAPI, validated by pydantic schemas, documented by OpenAPI."""
-from django.conf import settings
 from ninja import NinjaAPI
-from ninja.errors import Throttled
-from ninja.throttling import AnonRateThrottle
 
 from feedback.api import router as feedback_router
 
@@ -14,20 +11,7 @@ api = NinjaAPI(
     version="1.0.0",
     description="Recognise handwritten digits and letters, and tell us when we were wrong.",
     urls_namespace="api",
-    # Per client address, counted in the default cache (share it between workers: CACHE_URL).
-    throttle=[AnonRateThrottle(settings.HWR_API_RATE_LIMIT)] if settings.HWR_API_RATE_LIMIT else [],
 )
-
-
-@api.exception_handler(Throttled)
-def throttled(request, error):
-    wait = f" in {error.wait} s" if error.wait else " later"
-    response = api.create_response(
-        request, {"error": f"too many requests: try again{wait}"}, status=429
-    )
-    if error.wait:
-        response["Retry-After"] = str(error.wait)
-    return response
 
 
 @api.exception_handler(RecognitionError)
