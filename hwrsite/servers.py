@@ -62,4 +62,8 @@ def gunicorn(env, workers=2, threads=1, start_timeout=60, make_serve=False):
         yield url, process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still busy past the graceful timeout
+            process.kill()
+            process.wait(timeout=30)
