@@ -60,8 +60,11 @@ def parse_rate(rate):
 class RateLimitMiddleware:
     """Answer 429 (JSON, with Retry-After) to a client over HWR_RATE_LIMIT POST requests.
 
-    Counted in fixed windows in the default cache. If the cache fails, requests go through
-    unlimited and a warning is logged: an outage of the counter must not take the site down.
+    Counted in the default cache as a sliding window: this window's count plus the previous
+    window's, weighted by how much of it still overlaps the last period (fixed windows alone
+    would let a burst straddling a boundary through at twice the limit). If the cache fails,
+    requests go through unlimited and a warning is logged: an outage of the counter must not
+    take the site down.
     """
 
     def __init__(self, get_response):
@@ -74,15 +77,16 @@ class RateLimitMiddleware:
             return self.get_response(request)
         limit, period = self.rate
         now = time.time()
-        window = int(now // period)
-        key = f"hwr-rate:{client_address(request)}:{period}:{window}"
+        window, elapsed = divmod(now, period)
+        prefix = f"hwr-rate:{client_address(request)}:{period}:"
         try:
-            count = self._count(key, period)
+            count, previous = self._count(prefix, int(window), period)
         except Exception as error:  # any backend's failure (Redis down, disk full, ...)
             self._log_outage(error)
             return self.get_response(request)
-        if count > limit:
-            wait = max(1, math.ceil((window + 1) * period - now))
+        if previous * (1 - elapsed / period) + count > limit:
+            self._uncount(prefix, int(window))  # a refused request does not count
+            wait = max(1, math.ceil(round(_wait(limit, period, elapsed, count, previous), 6)))
             return JsonResponse(
                 {"error": f"too many requests: at most {settings.HWR_RATE_LIMIT} from one "
                           f"address; try again in {wait} s"},
@@ -91,13 +95,23 @@ class RateLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _count(key, period):
-        cache.add(key, 0, timeout=period + 1)
+    def _count(prefix, window, period):
+        """(requests in this window, this one included; requests in the previous window)."""
+        key = f"{prefix}{window}"
+        cache.add(key, 0, timeout=2 * period + 1)
         try:
-            return cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=period + 1)
-            return 1
+            cache.set(key, 1, timeout=2 * period + 1)
+            count = 1
+        return count, cache.get(f"{prefix}{window - 1}", 0)
+
+    @staticmethod
+    def _uncount(prefix, window):
+        try:
+            cache.decr(f"{prefix}{window}")
+        except Exception:  # expired meanwhile, or the cache failed: nothing to undo
+            pass
 
     def _log_outage(self, error):
         now = time.monotonic()
@@ -107,3 +121,17 @@ class RateLimitMiddleware:
                 "rate limit not enforced: the cache (CACHE_URL) failed: %s: %s; POST requests "
                 "go through unlimited until it is back", type(error).__name__, error,
             )
+
+
+def _wait(limit, period, elapsed, count, previous):
+    """Seconds until one more request fits: `count` is this window's count with the refused
+    request, i.e. what the next one would make it."""
+    if count <= limit and previous:
+        wait = (1 - (limit - count) / previous) * period - elapsed
+        if wait < period - elapsed:
+            return wait
+    # In the next window this one's accepted requests are the previous ones, weighing less as
+    # it passes, and the next request is the first of its own.
+    accepted = count - 1
+    share = max(0.0, 1 - (limit - 1) / accepted) if accepted else 0.0
+    return period - elapsed + share * period

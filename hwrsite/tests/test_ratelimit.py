@@ -39,7 +39,8 @@ def test_every_post_route_is_limited_per_client(client, limited, path):
     refused = post(client, path)
     assert refused.status_code == 429
     assert refused.json()["error"].startswith("too many requests")
-    assert 0 < int(refused["Retry-After"]) <= 60
+    assert 0 < int(refused["Retry-After"]) <= 2 * 60
+    assert post(client, path).status_code == 429, "refused requests do not count, but still refused"
     assert post(client, path, address="192.0.2.2").status_code != 429  # another client
 
 
@@ -80,6 +81,22 @@ def test_client_address(settings, proxies, forwarded, expected):
     settings.HWR_TRUSTED_PROXIES = proxies
     request = RequestFactory().post("/submit", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+def test_a_burst_straddling_two_windows_is_limited_by_the_sliding_window(client, limited, monkeypatch):
+    clock = [6000.0 - 1]  # one second before a minute's window ends
+    monkeypatch.setattr("hwrsite.ratelimit.time.time", lambda: clock[0])
+    assert [post(client, "/submit").status_code for _ in range(LIMIT)] == [400] * LIMIT
+    clock[0] += 2  # the next window has begun: the last one still weighs 59/60
+    refused = post(client, "/submit")
+    assert refused.status_code == 429
+    # The last window's 3 weigh 3 * (1 - elapsed / 60); one more fits once that is 2 or less.
+    assert int(refused["Retry-After"]) == 19
+    clock[0] += 18
+    assert post(client, "/submit").status_code == 429
+    clock[0] += 1
+    assert post(client, "/submit").status_code == 400
+    assert post(client, "/submit").status_code == 429
 
 
 def test_rates_are_parsed_and_a_wrong_one_is_refused():
