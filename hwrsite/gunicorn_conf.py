@@ -40,6 +40,27 @@ def on_starting(server):
     if problem:
         server.log.error(problem)
         raise SystemExit(problem)
+    for address in server.cfg.bind:
+        if not is_loopback(address):
+            server.log.warning(
+                "serving on %s directly: clients that send slowly each hold a thread; on a "
+                "public address put a buffering reverse proxy (nginx) in front and set "
+                "HWR_TRUSTED_PROXIES (README, \"Running for real\")", address)
+
+
+def is_loopback(address):
+    """Whether a gunicorn bind address ("host:port", "unix:/path") is reachable only locally."""
+    import ipaddress
+
+    if address.startswith(("unix:", "fd://")):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def per_process_rate_limit(worker_count):

@@ -2,6 +2,8 @@
 import os
 import re
 import secrets
+import socket
+import threading
 
 import pytest
 import requests
@@ -50,9 +52,9 @@ def _example_settings():
     return pairs
 
 
-def https_get(url, path, **kwargs):
+def https_get(url, path, timeout=30, **kwargs):
     return requests.get(f"{url}{path}", headers={"X-Forwarded-Proto": "https"},
-                        allow_redirects=False, timeout=30, **kwargs)
+                        allow_redirects=False, timeout=timeout, **kwargs)
 
 
 def test_check_deploy_is_clean_with_the_example_settings(production):
@@ -146,3 +148,29 @@ def test_api_is_rate_limited_per_client_across_workers(production):
     assert refused.status_code == 429
     assert refused.json()["error"].startswith("too many requests")
     assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_clients_dripping_headers_do_not_stop_normal_requests(production):
+    """Each dripping connection holds one gthread thread, not a worker (sync workers: one each)."""
+    url, _ = production
+    host, port = url.removeprefix("http://").split(":")
+    stop = threading.Event()
+    connections = [socket.create_connection((host, int(port))) for _ in range(3)]
+    for connection in connections:
+        connection.sendall(b"GET /draw/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+
+    def drip():
+        while not stop.wait(0.5):
+            for connection in connections:
+                connection.sendall(b"X")
+
+    dripper = threading.Thread(target=drip, daemon=True)
+    dripper.start()
+    try:
+        for _ in range(3):
+            assert https_get(url, "/draw/", timeout=20).status_code == 200
+    finally:
+        stop.set()
+        dripper.join()
+        for connection in connections:
+            connection.close()

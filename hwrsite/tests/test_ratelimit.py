@@ -1,10 +1,7 @@
 """The rate limit: every POST route, per real client address, shared by all workers, and a
 cache outage that lets requests through (with a warning) instead of failing them."""
 import logging
-import os
 import socket
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -12,7 +9,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 
 from hwrsite.ratelimit import client_address, parse_rate
-from hwrsite.servers import ROOT, free_port
+from hwrsite.servers import free_port
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
@@ -143,17 +140,3 @@ def test_cache_outage_lets_requests_through_with_a_warning(client, limited, capl
     warnings = [r for r in caplog.records if "rate limit not enforced" in r.getMessage()]
     assert len(warnings) == 1, "logged once, not once per request"
     assert "ConnectionError" in warnings[0].getMessage()
-
-
-def gunicorn_with_make_serve_settings(extra_env, timeout=60):
-    env = {**os.environ, "DEBUG": "True", "HWR_BIND": f"127.0.0.1:{free_port()}", **extra_env}
-    return subprocess.run([sys.executable, "-m", "gunicorn", "-c", "python:hwrsite.gunicorn_conf"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def test_serve_refuses_several_workers_on_a_per_process_cache():
-    done = gunicorn_with_make_serve_settings(
-        {"WORKERS": "2", "CACHE_URL": "locmemcache://", "HWR_RATE_LIMIT": "120/min"})
-    assert done.returncode != 0
-    assert "would be counted by each of the 2 workers on its own" in done.stderr
-    assert "set CACHE_URL" in done.stderr
