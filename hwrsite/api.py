@@ -9,7 +9,11 @@ from recognition.services import RecognitionError
 api = NinjaAPI(
     title="hwr handwriting recognition API",
     version="1.0.0",
-    description="Recognise handwritten digits and letters, and tell us when we were wrong.",
+    description=(
+        "Recognise handwritten digits and letters, and tell us when we were wrong. POST requests "
+        "are limited per client address (HWR_RATE_LIMIT, shared with the pages): past it the "
+        "answer is 429 with a JSON `error` and a `Retry-After` header in seconds."
+    ),
     urls_namespace="api",
 )
 
