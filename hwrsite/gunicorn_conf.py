@@ -26,6 +26,9 @@ keepalive = 5
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# No runtime control socket (~/.gunicorn/gunicorn.ctl, shared by every gunicorn of the user):
+# nothing here uses gunicornc, and two servers on one host would fight over the path.
+control_socket_disable = True
 
 
 def on_starting(server):
