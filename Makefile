@@ -4,7 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
 
 .PHONY: run serve test migrate train-all bench clean
 
@@ -30,10 +29,11 @@ migrate: $(VENV)/.web
 run: migrate
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## Production-style server: gunicorn + whitenoise; settings come from the environment / .env.
+## Production-style server: gunicorn gthread workers (WORKERS x THREADS, from the environment,
+## .env or `make serve WORKERS=4`; see hwrsite/gunicorn_conf.py) + whitenoise.
 serve: migrate
 	$(PY) manage.py collectstatic --noinput
-	$(VENV)/bin/gunicorn hwrsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS)
+	HWR_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c python:hwrsite.gunicorn_conf
 
 test: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m pytest

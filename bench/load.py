@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import sys
@@ -144,9 +145,10 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="hwr-load-"))
     database_url, admin, name = scratch_database(args.database_url)
-    env = {**os.environ, "DEBUG": "False", "SECURE_SSL_REDIRECT": "False",
+    env = {**os.environ, "DEBUG": "False", "SECRET_KEY": secrets.token_urlsafe(50),
+           "SECURE_SSL_REDIRECT": "False",
            "DATABASE_URL": database_url, "MEDIA_ROOT": str(scratch / "media"),
-           "HWR_API_RATE_LIMIT": "", "LOG_LEVEL": "WARNING"}
+           "HWR_RATE_LIMIT": "", "LOG_LEVEL": "WARNING"}
     try:
         servers.manage(env, "migrate", "--noinput")
         pngs, labels = canvas_pngs(Path(HWR_DATASETS_DIR) / "mnist" / "mnist.npz", 200)

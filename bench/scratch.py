@@ -1,5 +1,6 @@
 """A scratch deployment for benchmarks: Django on a throw-away SQLite database and media folder."""
 import os
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ def scratch_django(prefix):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hwrsite.settings",
         "DEBUG": "False",
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "False",
         "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
         "MEDIA_ROOT": str(scratch / "media"),

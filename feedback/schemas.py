@@ -50,6 +50,8 @@ def parse_feedback(request, sample_id=None):
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise FeedbackError("the body is not valid JSON") from None
+    except RecursionError:
+        raise FeedbackError("the body is nested too deeply: send one flat JSON object") from None
     if not isinstance(data, dict):
         raise FeedbackError("the body must be a JSON object")
     if sample_id is not None:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import google.auth.exceptions
 import gspread
 import requests
 from django.conf import settings
@@ -46,6 +47,12 @@ LABEL_COLUMN = HEADER.index("correct label")
 STATUS_COLUMN = HEADER.index("status")
 LAST_COLUMN = rowcol_to_a1(1, len(HEADER))[:-1]
 GOOGLE_API_HOSTS = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
+
+
+# What a call to the Sheets API can fail with: the API's answer, the connection, or getting the
+# OAuth access token for the service account (refused, or the token endpoint unreachable).
+API_ERRORS = (gspread.exceptions.APIError, requests.RequestException,
+              google.auth.exceptions.RefreshError, google.auth.exceptions.TransportError)
 
 
 class SheetsConfigError(Exception):
@@ -134,11 +141,31 @@ def _is_transient(error):
     if isinstance(error, gspread.exceptions.APIError):
         status = error.response.status_code
         return status == 429 or status >= 500
+    if isinstance(error, google.auth.exceptions.TransportError):
+        return True
+    if isinstance(error, google.auth.exceptions.RefreshError):
+        return error.retryable  # the token endpoint's 5xx/429, not a refused key
     return isinstance(error, (requests.ConnectionError, requests.Timeout))
 
 
+def describe(error):
+    """One of API_ERRORS in words that say what to do about it."""
+    if isinstance(error, google.auth.exceptions.TransportError):
+        return f"could not reach Google's sign-in (OAuth token) endpoint: {error}"
+    if isinstance(error, google.auth.exceptions.RefreshError):
+        reason = error.args[0] if error.args else error
+        if error.retryable:
+            return f"Google's sign-in (OAuth token) endpoint kept failing: {reason}"
+        return (
+            f"Google refused to sign the service account in ({reason}): check that the key in "
+            "GOOGLE_SERVICE_ACCOUNT_FILE / GOOGLE_SERVICE_ACCOUNT_JSON is current and not revoked"
+        )
+    return str(error)
+
+
 def with_backoff(action):
-    """Run `action`, retrying 429, 5xx and connection failures with bounded exponential backoff.
+    """Run `action`, retrying 429, 5xx, connection failures and failures to get an access token
+    that may pass, with bounded exponential backoff.
 
     gspread's BackOffHTTPClient is not used: it retries without bound and would replay a
     non-idempotent append; here each retried action re-reads what it needs first.
@@ -146,11 +173,11 @@ def with_backoff(action):
     for attempt in range(settings.HWR_SHEETS_MAX_RETRIES + 1):
         try:
             return action()
-        except (gspread.exceptions.APIError, requests.RequestException) as error:
+        except API_ERRORS as error:
             if attempt == settings.HWR_SHEETS_MAX_RETRIES or not _is_transient(error):
                 raise
             delay = settings.HWR_SHEETS_BACKOFF_SECONDS * 2**attempt
-            logger.warning("Sheets API: %s; retrying in %.1f s", error, delay)
+            logger.warning("Sheets API: %s; retrying in %.1f s", describe(error), delay)
             time.sleep(delay)
 
 
@@ -276,7 +303,7 @@ def push(spreadsheet, kinds, limit=None, dry_run=False):
             continue
         try:
             worksheet = worksheet_for(spreadsheet, kind)
-        except (gspread.exceptions.APIError, requests.RequestException) as error:
+        except API_ERRORS as error:
             result.error = error
             result.unsent[title] += len(pks)
             continue
@@ -285,7 +312,7 @@ def push(spreadsheet, kinds, limit=None, dry_run=False):
             batch = list(Feedback.objects.filter(pk__in=batch_pks).select_related("sample"))
             try:
                 updated, appended, keys = with_backoff(lambda: _write_batch(worksheet, batch))
-            except (gspread.exceptions.APIError, requests.RequestException) as error:
+            except API_ERRORS as error:
                 result.error = error
                 result.unsent[title] += len(pks) - start
                 break

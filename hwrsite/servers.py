@@ -30,14 +30,21 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(env, workers=2, threads=1, start_timeout=60):
-    """Serve hwrsite.wsgi on 127.0.0.1 with `env`; yields (base URL, gunicorn process)."""
+def gunicorn(env, workers=2, threads=1, start_timeout=60, make_serve=False):
+    """Serve hwrsite.wsgi on 127.0.0.1 with `env`; yields (base URL, gunicorn process).
+
+    With `make_serve` it runs as `make serve` does (hwrsite/gunicorn_conf.py: gthread workers,
+    timeouts, the start-up checks), `workers` and `threads` given through the environment.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "hwrsite.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
+    if make_serve:
+        env = {**env, "HWR_BIND": f"127.0.0.1:{port}", "WORKERS": str(workers),
+               "THREADS": str(threads)}
+        command = ["-c", "python:hwrsite.gunicorn_conf", "--log-level", "warning"]
+    else:
+        command = ["hwrsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                   "--threads", str(threads), "--log-level", "warning"]
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", *command], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout
@@ -55,4 +62,8 @@ def gunicorn(env, workers=2, threads=1, start_timeout=60):
         yield url, process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still busy past the graceful timeout
+            process.kill()
+            process.wait(timeout=30)

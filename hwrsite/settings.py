@@ -4,9 +4,11 @@ Defaults are safe for development: SQLite, DEBUG on, the bundled models.
 Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 """
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -14,10 +16,17 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env(
-    "SECRET_KEY",
-    default="django-insecure-development-only-key-change-me-in-production-0123456789",
-)
+# Without DEBUG a key must be given: a default would be public, and sessions and CSRF tokens
+# signed with it forgeable.
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: with DEBUG off the app refuses to start on a public key. Set "
+            "SECRET_KEY to a long random string, e.g. the output of python3 -c \"import secrets; "
+            "print(secrets.token_urlsafe(50))\"."
+        )
+    SECRET_KEY = "django-insecure-development-only-key-change-me-in-production-0123456789"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "hwrsite.views.csrf_failure"
@@ -31,6 +40,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "recognition",
     "feedback",
     "ml",
@@ -39,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hwrsite.ratelimit.RateLimitMiddleware",
     "hwrsite.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -47,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hwrsite.urls"
@@ -83,15 +96,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         transaction_mode="IMMEDIATE",
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
-# The cache counts API requests for rate limiting; use one every worker shares in production
-# (redis://..., or filecache:///path on a single host).
+# The cache counts POST requests for the rate limit; with more than one worker it must be one
+# they all share (redis://..., or filecache:///path on a single host).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# API requests allowed per client address, e.g. "120/min" (empty: no limit).
-HWR_API_RATE_LIMIT = env("HWR_API_RATE_LIMIT", default="")
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that is down or unreachable must cost a request milliseconds, not a hung worker.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+        socket_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+    )
+# POST requests allowed per client address, all POST routes together, e.g. "120/min"
+# (empty: no limit).
+HWR_RATE_LIMIT = env("HWR_RATE_LIMIT", default="")
+# How many reverse proxies in front of the app append to X-Forwarded-For. The client address is
+# the one the outermost of them saw; 0 (no proxy) uses the connection's address and ignores the
+# header, which any client can write.
+HWR_TRUSTED_PROXIES = env.int("HWR_TRUSTED_PROXIES", default=0)
 # Challenge drawings whose prompt the model gives less than this probability wait for review.
 HWR_CHALLENGE_MIN_PROBABILITY = env.float("HWR_CHALLENGE_MIN_PROBABILITY", default=0.05)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login throttling (django-axes): after this many failed logins from one client address,
+# or for one user name, that address or name is refused for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("HWR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("HWR_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "hwrsite.ratelimit.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -163,6 +199,21 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own files, never
+# inline; images also as data: URLs (the 28x28 the model saw) and blob: (the upload preview).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

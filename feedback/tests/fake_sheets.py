@@ -3,8 +3,9 @@
 It implements the OAuth token endpoint (verifying the service account's RS256-signed JWT), the
 spreadsheet metadata, values get / append / batchUpdate, batchUpdate addSheet and the Drive file
 listing used to open a spreadsheet by name. Faults can be queued per request: a 429 or 500
-answered instead of the request, a 500 answered after the write was applied, or a crash after
-the write (the connection drops and the server stays down until `restart`).
+answered instead of the request, a dropped connection (once), a 500 answered after the write was
+applied, or a crash after the write (the connection drops and the server stays down until
+`restart`).
 """
 import base64
 import json
@@ -46,7 +47,7 @@ class FakeSheets:
 
     def inject(self, method, path_pattern, fault):
         """Queue a fault for the next matching request: "429" or "500" instead of serving it,
-        "500-after-write", "crash-after-write", or "pass" (serve it; lets a later one match)."""
+        "drop" (close the connection without an answer), "500-after-write", "crash-after-write", or "pass" (serve it; lets a later one match)."""
         self.faults.append((method, re.compile(path_pattern), fault))
 
     def restart(self):
@@ -75,6 +76,9 @@ class FakeSheets:
                 self.requests.append((method, path, "dropped"))
                 return None
             fault = self._take_fault(method, path)
+            if fault == "drop":
+                self.requests.append((method, path, "dropped"))
+                return None
             if fault in ("429", "500"):
                 status, answer = int(fault), _error(int(fault), "injected fault")
             else:

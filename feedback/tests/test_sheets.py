@@ -288,3 +288,45 @@ def test_service_account_from_a_file(fake, sheets_settings, service_account, fee
     sync("--kind", "any")
     assert len(sheet_ids(fake, "Any")) == 2
     assert fake.calls("POST", r"^/token$")
+
+
+def token_requests(fake):
+    return [status for method, path, status in fake.requests if path == "/token"]
+
+
+@pytest.mark.parametrize("fault", ["drop", "500"])
+def test_access_token_failures_are_retried(fake, sheets_settings, feedback_rows, fault):
+    # "drop": the token endpoint is unreachable (TransportError). "500" three times: google-auth
+    # retries a 5xx itself three times, then gives up with a retryable RefreshError.
+    for _ in range(2 if fault == "drop" else 3):
+        fake.inject("POST", r"^/token$", fault)
+    sync()
+    assert_mirrored_exactly_once(fake)
+    assert token_requests(fake)[-1] == 200
+
+
+def test_lasting_token_endpoint_failure_stops_with_a_message_and_marks_nothing(
+        fake, sheets_settings, feedback_rows):
+    for _ in range(4):  # more than HWR_SHEETS_MAX_RETRIES = 3
+        fake.inject("POST", r"^/token$", "drop")
+    with pytest.raises(CommandError, match=r"could not reach Google's sign-in \(OAuth token\) "
+                                           r"endpoint.*nothing more was synced"):
+        sync()
+    assert token_requests(fake) == ["dropped"] * 4
+    assert not fake.worksheets
+    assert pending_feedback().count() == len(feedback_rows)
+    sync()
+    assert_mirrored_exactly_once(fake)
+
+
+def test_refused_service_account_key_is_not_retried(fake, sheets_settings, feedback_rows, service_account):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    service_account["private_key"] = other_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    sheets_settings.GOOGLE_SERVICE_ACCOUNT_JSON = json.dumps(service_account)
+    with pytest.raises(CommandError, match=r"Google refused to sign the service account in "
+                                           r"\(invalid_grant: Invalid JWT Signature.*check that the key"):
+        sync()
+    assert token_requests(fake) == [400]
+    assert pending_feedback().count() == len(feedback_rows)

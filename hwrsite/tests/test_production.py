@@ -1,6 +1,9 @@
 """The app as deployed: gunicorn, DEBUG off, settings from the environment (.env.example)."""
 import os
 import re
+import secrets
+import socket
+import threading
 
 import pytest
 import requests
@@ -27,13 +30,15 @@ def production(tmp_path_factory):
         "HWR_MODELS_DIR": str(scratch / "models"),
         "HWR_SHEETS_LOCK_FILE": str(scratch / "sheets.lock"),
         "GOOGLE_SERVICE_ACCOUNT_FILE": "",
-        "HWR_API_RATE_LIMIT": f"{RATE_LIMIT}/min",
+        "HWR_RATE_LIMIT": f"{RATE_LIMIT}/min",
+        "HWR_TRUSTED_PROXIES": "0",
         "CACHE_URL": f"filecache://{scratch / 'cache'}",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # a real one; the example's is a placeholder
     })
     env.pop("HWR_BUNDLED_MODELS_DIR", None)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
-    with servers.gunicorn(env) as (url, _):
+    with servers.gunicorn(env, threads=4, make_serve=True) as (url, _):
         yield url, env
 
 
@@ -47,15 +52,32 @@ def _example_settings():
     return pairs
 
 
-def https_get(url, path, **kwargs):
+def https_get(url, path, timeout=30, **kwargs):
     return requests.get(f"{url}{path}", headers={"X-Forwarded-Proto": "https"},
-                        allow_redirects=False, timeout=30, **kwargs)
+                        allow_redirects=False, timeout=timeout, **kwargs)
 
 
 def test_check_deploy_is_clean_with_the_example_settings(production):
     _, env = production
     output = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert "no issues" in output
+
+
+def test_check_deploy_fails_on_the_example_placeholder_key(production):
+    _, env = production
+    placeholder = _example_settings()["SECRET_KEY"]
+    with pytest.raises(AssertionError, match="security.W009"):
+        manage({**env, "SECRET_KEY": placeholder}, "check", "--deploy", "--fail-level", "WARNING")
+
+
+def test_refuses_to_start_without_a_secret_key(production):
+    _, env = production
+    env = {**env, "SECRET_KEY": ""}
+    with pytest.raises(AssertionError, match="SECRET_KEY is not set"):
+        manage(env, "check")
+    with pytest.raises(RuntimeError, match="did not start"):
+        with servers.gunicorn(env, make_serve=True, start_timeout=20):
+            pass
 
 
 def test_plain_http_is_redirected_to_https(production):
@@ -75,6 +97,9 @@ def test_pages_carry_security_headers_and_static_files_are_served(production):
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
     assert "csrftoken" in headers["Set-Cookie"] and "Secure" in headers["Set-Cookie"]
     stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text).group(1)
     assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", stylesheet)  # hashed name
@@ -123,3 +148,29 @@ def test_api_is_rate_limited_per_client_across_workers(production):
     assert refused.status_code == 429
     assert refused.json()["error"].startswith("too many requests")
     assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_clients_dripping_headers_do_not_stop_normal_requests(production):
+    """Each dripping connection holds one gthread thread, not a worker (sync workers: one each)."""
+    url, _ = production
+    host, port = url.removeprefix("http://").split(":")
+    stop = threading.Event()
+    connections = [socket.create_connection((host, int(port))) for _ in range(3)]
+    for connection in connections:
+        connection.sendall(b"GET /draw/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+
+    def drip():
+        while not stop.wait(0.5):
+            for connection in connections:
+                connection.sendall(b"X")
+
+    dripper = threading.Thread(target=drip, daemon=True)
+    dripper.start()
+    try:
+        for _ in range(3):
+            assert https_get(url, "/draw/", timeout=20).status_code == 200
+    finally:
+        stop.set()
+        dripper.join()
+        for connection in connections:
+            connection.close()

@@ -1,6 +1,4 @@
 """manage.py sync_sheets: mirror feedback to the Google Sheet, or pull reviewers' edits back."""
-import gspread
-import requests
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback import sheets
@@ -34,8 +32,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except sheets.SheetsConfigError as error:
             raise CommandError(f"Google Sheets is not configured: {error}") from None
-        except (gspread.exceptions.APIError, requests.RequestException) as error:
-            raise CommandError(f"Google Sheets API failed: {error}") from None
+        except sheets.API_ERRORS as error:
+            raise CommandError(
+                f"Google Sheets API failed: {sheets.describe(error)}; nothing more was synced "
+                "(pending rows stay pending and the next run sends them)"
+            ) from None
         self.report(result, dry_run)
 
     def report(self, result, dry_run):
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         if result.error:
             sent = sum(result.appended.values()) + sum(result.updated.values())
             raise CommandError(
-                f"stopped by the Sheets API ({result.error}); {sent} rows synced, {unsent} not synced "
+                f"stopped by the Sheets API ({sheets.describe(result.error)}); {sent} rows synced, {unsent} not synced "
                 "(they stay pending and the next run sends them)"
             )
         if not any((result.appended, result.updated, result.pulled, result.unsent, result.refused)):
