@@ -30,7 +30,7 @@ class PredictionOut(Schema):
     case_insensitive: Optional[LabelProbability] = None
     model: ModelInfo
     normalized_image: str
-    sample_id: uuid.UUID
+    sample_id: Optional[uuid.UUID] = None  # absent for a preview
 
 
 class CharacterOut(Schema):
@@ -40,7 +40,7 @@ class CharacterOut(Schema):
     confidence: float
     top3: list[LabelProbability]
     normalized_image: str
-    sample_id: uuid.UUID
+    sample_id: Optional[uuid.UUID] = None
 
 
 class TextPredictionOut(Schema):
@@ -49,7 +49,7 @@ class TextPredictionOut(Schema):
     characters: list[CharacterOut]
     case_consistency: bool
     model: ModelInfo
-    word_id: uuid.UUID
+    word_id: Optional[uuid.UUID] = None
 
 
 class ErrorOut(Schema):
