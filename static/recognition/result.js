@@ -89,7 +89,7 @@
     const close = closeCall(result.top5);
     $("result-label").textContent = close ? `${close[0].label} or ${close[1].label}?` : result.label;
     $("result-confidence").textContent = close
-      ? `A close call (${percent(close[0].probability)} and ${percent(close[1].probability)}): tap the one you wrote.`
+      ? "Too close to call: tap the one you wrote."
       : result.confidence < 0.6 ? `Not sure: ${percent(result.confidence)}` : `${percent(result.confidence)} sure`;
     showCase(result);
     setNote("");
