@@ -91,4 +91,5 @@ def test_text_corrections_say_what_they_save(page, live_server, real_models):
 
     page.get_by_label("What will you write?").select_option("letter")
     expect(page.locator("#case-option")).to_be_visible()
+    page.get_by_role("button", name="Clear").click()  # no answer left to keep when the page closes
 

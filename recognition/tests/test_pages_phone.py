@@ -112,6 +112,7 @@ def test_a_close_call_shows_both_and_a_misfitting_kind_is_said(page, live_server
     note.get_by_role("button", name="Read as digit or letter").click()
     expect(page.get_by_label("What will you write?")).to_have_value("any")
     expect(page.locator("#result-label")).to_have_text("7")
+    page.get_by_role("button", name="Clear").click()  # no answer left to keep when the page closes
 
 
 def test_typing_in_the_correction_box_never_touches_the_drawing(page, live_server, real_models):

@@ -25,6 +25,7 @@
   let requestNumber = 0;      // the latest request wins; older answers are dropped
   let inFlight = null;
   let shown = null;           // the answer on screen: {body, result, stored, storing, current}
+  let drawingVersion = 0;     // counts changes to the drawing: an answer to an older one is stale
 
   const pad = hwrPad(canvas, {
     aspect: canvasAspect,
@@ -40,13 +41,17 @@
   }
 
   function drawingChanged() {
+    drawingVersion++;
     if (shown && shown.current) {
       shown.current = false;
-      const text = live.checked ? "The drawing changed: reading it again…" : "The drawing changed: press Predict for a new answer.";
-      hwr.markStale(text);
-      hwrText.markStale(text);
+      hwr.markStale(staleText());
+      hwrText.markStale(staleText());
     }
     scheduleLivePredict();
+  }
+
+  function staleText() {
+    return live.checked ? "The drawing changed: reading it again…" : "The drawing changed: press Predict for a new answer.";
   }
 
   function scheduleLivePredict() {
@@ -87,6 +92,7 @@
     inFlight = new AbortController();
     const { signal } = inFlight;
     const body = requestBody(preview);
+    const version = drawingVersion;
     const text = Boolean(body.multi);
     // Would the digit-or-letter model read it as a character of another kind? (a preview: free)
     const check = text || body.kind === "any" ? null
@@ -95,17 +101,23 @@
     try {
       const result = await hwr.postJSON("/submit", body, { signal });
       if (number !== requestNumber) return;
-      const entry = { body, result, stored: !preview, storing: preview ? null : Promise.resolve(result), current: true };
+      const current = version === drawingVersion;   // not drawn on while it was read
+      const entry = { body, result, stored: !preview, storing: preview ? null : Promise.resolve(result), current };
       shown = entry;
       const options = { store: () => store(entry) };
       if (text) {
         hwr.hideResult();
         hwrText.show(result, options);
-        pad.setBoxes(result.characters);
+        if (current) pad.setBoxes(result.characters);
       } else {
         hwrText.hide();
         hwr.showResult(result, options);
-        if (check) showKindHint(result, await check, number);
+      }
+      if (!current) {
+        hwr.markStale(staleText());
+        hwrText.markStale(staleText());
+      } else if (check) {
+        showKindHint(result, await check, number);
       }
     } catch (error) {
       if (error.name === "AbortError" || number !== requestNumber) return;
@@ -203,10 +215,13 @@
     if (typingInField(event)) return;
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { event.preventDefault(); undo(); }
   });
-  // Leaving with an answer on screen for this very drawing: that answer was final, keep it.
-  window.addEventListener("pagehide", () => {
+  // Leaving (or hiding: a phone may never come back) with an answer on screen for this very
+  // drawing: that answer was final, keep it.
+  function keepFinalAnswer() {
     if (shown && shown.current && !shown.storing) store(shown, { keepalive: true });
-  });
+  }
+  window.addEventListener("pagehide", keepFinalAnswer);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") keepFinalAnswer(); });
   pad.resize();
 
   window.hwrDrawing = { strokes };
