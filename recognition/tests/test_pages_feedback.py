@@ -1,5 +1,9 @@
 """The draw page in Chromium when things are slow, fail or need correcting: a busy sign, a stale
-answer marked, errors in words, and text corrections that say what they will save."""
+answer marked, errors in words, text corrections that say what they will save, and the other
+case mentioned only when it shares the answer."""
+import math
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -93,3 +97,30 @@ def test_text_corrections_say_what_they_save(page, live_server, real_models):
     expect(page.locator("#case-option")).to_be_visible()
     page.get_by_role("button", name="Clear").click()  # no answer left to keep when the page closes
 
+
+
+def ring(centre, radius, steps=16):
+    return [(centre[0] + radius * math.cos(2 * math.pi * k / steps), centre[1] + radius * math.sin(2 * math.pi * k / steps))
+            for k in range(steps + 1)]
+
+
+LETTER_A = [ring((0.45, 0.55), 0.2), [(0.65, 0.35), (0.65, 0.78)]]
+LETTER_S = [[(0.7, 0.25), (0.35, 0.3), (0.4, 0.5), (0.65, 0.55), (0.6, 0.75), (0.3, 0.75)]]
+
+
+def test_case_is_mentioned_only_when_it_splits_the_answer(page, live_server, real_models):
+    page.goto(f"{live_server.url}/draw/")
+    page.locator("#live").uncheck()
+    page.get_by_label("What will you write?").select_option("letter")
+    draw(page, LETTER_A)
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#result-label")).to_have_text("a")  # no "Ignoring case: A" beside it
+    expect(page.locator("#result-case")).to_be_hidden()
+
+    page.get_by_role("button", name="Clear").click()
+    draw(page, LETTER_S)
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#result-label")).to_have_text(re.compile("^[sS]$"))
+    label = page.locator("#result-label").text_content()
+    expect(page.locator("#result-case")).to_have_text(
+        re.compile(rf"^“{label}” or “{label.swapcase()}”, either case: (9[0-9]|100)\.[0-9] %$"))
