@@ -9,7 +9,7 @@ from recognition.tests.test_pages_phone import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = ["/", "/draw/", "/upload/", "/challenge/", "/api/v1/docs"]
+PAGES = ["/", "/draw/", "/upload/", "/challenge/", "/api/v1/docs", "/admin/login/"]
 
 
 def test_no_page_logs_an_error_or_misses_a_file(page, live_server, tiny_models):
