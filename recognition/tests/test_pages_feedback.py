@@ -77,6 +77,11 @@ def test_text_corrections_say_what_they_save(page, live_server, real_models):
     assert not Word.objects.exists()
 
     second = page.get_by_label("Character 2", exact=True)
+    alternative = page.locator("#text-characters li").nth(1).locator(".alternatives button").first
+    tapped = alternative.text_content()
+    alternative.click()  # the model's next guess, one tap away
+    expect(second).to_have_value(tapped)
+    expect(page.locator("#text-label")).to_have_text(f"4{tapped}")
     second.fill("7")
     expect(page.locator("#text-label")).to_have_text("47")  # the heading follows the boxes
     expect(second).to_have_class("edited")

@@ -46,7 +46,6 @@
     const alternatives = document.createElement("span");
     alternatives.className = "alternatives";
     for (const entry of character.top3.slice(1)) {
-      if (entry.probability < 0.01) continue;
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = entry.label;
