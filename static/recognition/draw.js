@@ -24,7 +24,7 @@
   let busyTimer = null;
   let requestNumber = 0;      // the latest request wins; older answers are dropped
   let inFlight = null;
-  let shown = null;           // the answer on screen: {body, result, stored, storing, current}
+  let shown = null;           // the answer on screen: {body, result, storing, current}
   let drawingVersion = 0;     // counts changes to the drawing: an answer to an older one is stale
 
   const pad = hwrPad(canvas, {
@@ -102,7 +102,7 @@
       const result = await hwr.postJSON("/submit", body, { signal });
       if (number !== requestNumber) return;
       const current = version === drawingVersion;   // not drawn on while it was read
-      const entry = { body, result, stored: !preview, storing: preview ? null : Promise.resolve(result), current };
+      const entry = { body, result, storing: preview ? null : Promise.resolve(result), current };
       shown = entry;
       const options = { store: () => store(entry) };
       if (text) {
