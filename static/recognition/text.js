@@ -49,7 +49,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = entry.label;
-      button.setAttribute("aria-label", `Character ${character.position + 1} was ${entry.label}`);
+      button.setAttribute("aria-label", `It was ${entry.label} (box ${character.position + 1})`);
       button.addEventListener("click", () => { input.value = entry.label; update(); });
       alternatives.append(button);
     }
