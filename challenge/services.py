@@ -23,10 +23,12 @@ SESSION_KEY = "challenge"
 CANDIDATES = 5
 # A confusion counts as this many missing verified samples, for both of its labels.
 CONFUSION_WEIGHT = 3
+# Prompts asked lately (skipped or drawn) that are not asked again yet.
+RECENT = 4
 
 
-def neediest_labels(kind):
-    """`kind`'s labels, neediest first: fewest verified samples, most confusions."""
+def label_needs(kind):
+    """How much each of `kind`'s labels needs data: verified samples, less confusions."""
     verified = dict(
         Feedback.objects.filter(sample__kind=kind, status=Feedback.Status.VERIFIED)
         .annotate(label=Case(When(is_correct=True, then=F("sample__predicted_label")),
@@ -39,22 +41,36 @@ def neediest_labels(kind):
     for field in ("correct_label", "sample__predicted_label"):
         for label, count in wrong.values_list(field).annotate(count=Count("pk")):
             confusions[label] = confusions.get(label, 0) + count
-    need = {label: verified.get(label, 0) - CONFUSION_WEIGHT * confusions.get(label, 0)
+    return {label: verified.get(label, 0) - CONFUSION_WEIGHT * confusions.get(label, 0)
             for label in LABELS[kind]}
+
+
+def neediest_labels(kind):
+    """`kind`'s labels, neediest first: fewest verified samples, most confusions."""
+    need = label_needs(kind)
     return sorted(LABELS[kind], key=lambda label: (need[label], LABELS[kind].index(label)))
 
 
-def choose_prompt(kind, previous=None, rng=random):
-    """One of the neediest labels, never the one just asked."""
-    candidates = [label for label in neediest_labels(kind) if label != previous][:CANDIDATES]
-    return rng.choice(candidates)
+def choose_prompt(kind, recent=(), rng=random):
+    """One of the neediest labels, none of the `recent` ones.
+
+    Labels as needy as the CANDIDATES-th neediest are all candidates, so that on a fresh
+    install (every label equally needy) any label of the kind can be asked, upper and lower case.
+    """
+    need = label_needs(kind)
+    labels = [label for label in LABELS[kind] if label not in recent] or list(LABELS[kind])
+    labels.sort(key=need.get)
+    cutoff = need[labels[min(CANDIDATES, len(labels)) - 1]]
+    return rng.choice([label for label in labels if need[label] <= cutoff])
 
 
 def start(session, kind):
     """Ask for a new character of `kind`; keeps the streak and progress of the session."""
     check_kind(kind)
     state = session.get(SESSION_KEY) or {"streak": 0, "best_streak": 0, "done": 0, "points": 0}
-    state.update(kind=kind, prompt=choose_prompt(kind, state.get("prompt")), asked_at=time.time())
+    recent = [label for label in state.get("recent", [state.get("prompt")]) if label in LABELS[kind]]
+    prompt = choose_prompt(kind, recent)
+    state.update(kind=kind, prompt=prompt, asked_at=time.time(), recent=(recent + [prompt])[-RECENT:])
     session[SESSION_KEY] = state
     return public(state)
 

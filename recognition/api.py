@@ -31,7 +31,7 @@ class PredictionOut(Schema):
     model: ModelInfo
     box: list[float]  # left, top, right, bottom of the writing read, in the image's pixels
     normalized_image: str
-    sample_id: uuid.UUID
+    sample_id: Optional[uuid.UUID] = None  # absent for a preview
 
 
 class CharacterOut(Schema):
@@ -41,7 +41,7 @@ class CharacterOut(Schema):
     confidence: float
     top3: list[LabelProbability]
     normalized_image: str
-    sample_id: uuid.UUID
+    sample_id: Optional[uuid.UUID] = None
 
 
 class TextPredictionOut(Schema):
@@ -51,7 +51,7 @@ class TextPredictionOut(Schema):
     case_consistency: bool
     model: ModelInfo
     box: list[float]  # the line's box: all its characters'
-    word_id: uuid.UUID
+    word_id: Optional[uuid.UUID] = None
 
 
 class ErrorOut(Schema):

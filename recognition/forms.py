@@ -32,12 +32,19 @@ class DrawingIn(BaseModel):
         None, min_length=4, max_length=4,
         description="where the writing is: [left, top, right, bottom] in the image's pixels; "
                     "only that part is read (without it the writing is found in the picture)")
+    preview: bool = Field(
+        False, description="a live preview while drawing: the same answer, but nothing is stored "
+                           "(no sample_id or word_id); send the drawing again without it to keep it")
 
 
 class UploadForm(forms.Form):
     """An image file as the upload page (or an API client) sends it, multipart-encoded."""
 
-    image = forms.FileField()
+    image = forms.FileField(error_messages={
+        "required": "no image was sent: choose a photo or a scan of handwriting",
+        "empty": "the chosen file is empty: choose another image",
+        "invalid": "no image file was sent: choose a photo or a scan of handwriting",
+    })
     kind = forms.CharField(required=False)
     multi = forms.BooleanField(required=False)
     case_consistency = forms.BooleanField(required=False)
@@ -70,14 +77,16 @@ def read_drawing(request):
     if drawing.strokes is not None and not drawing.multi:
         raise RecognitionError("strokes are only read with multi: true")
     return PredictionRequest(decode_data_url(drawing.image), drawing.kind, drawing.multi,
-                             drawing.strokes, drawing.case_consistency, check_crop(drawing.crop))
+                             drawing.strokes, drawing.case_consistency, check_crop(drawing.crop),
+                             store=not drawing.preview)
 
 
 def read_upload(request):
     form = _read(lambda: UploadForm(request.POST, request.FILES))
     if not form.is_valid():
-        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
-        raise RecognitionError(f"invalid upload: {problems}")
+        problems = "; ".join(" ".join(errors) if field == "image" else f"{field}: {' '.join(errors)}"
+                             for field, errors in form.errors.items())
+        raise RecognitionError(problems)
     upload = form.cleaned_data["image"]
     check_size(upload.size)
     crop = form.cleaned_data["crop"]
@@ -111,7 +120,8 @@ def _read(parse):
     try:
         return parse()
     except RequestDataTooBig as error:
-        raise RecognitionError("request body is too large", status=413) from error
+        raise RecognitionError(
+            "the request is too large to read: send a smaller image", status=413) from error
     except (SuspiciousOperation, MultiPartParserError) as error:
         raise RecognitionError(f"malformed request body: {error}") from error
 

@@ -50,9 +50,13 @@ class PredictionRequest:
     strokes: list | None = None
     case_consistency: bool = False
     crop: list | None = None  # left, top, right, bottom: where the person says the writing is
+    store: bool = True
 
     def recognize(self, source):
         """Recognise and store: a Word of characters when `multi`, else one Sample."""
+        if not self.store:
+            return preview(self.image, self.kind, self.multi, self.strokes, self.case_consistency,
+                           self.crop)
         if self.multi:
             return recognize_text(self.image, self.kind, source, self.strokes,
                                   self.case_consistency, self.crop)
@@ -310,3 +314,21 @@ def ink_png(ink):
     buffer = io.BytesIO()
     Image.fromarray((255 - np.clip(ink, 0, 1) * 255).round().astype(np.uint8), "L").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def preview(data, kind, multi=False, strokes=None, case_consistency=False, crop=None):
+    """The answer `recognize` or `recognize_text` would give, stored nowhere (no sample_id).
+
+    Live previews while drawing are not predictions anyone acted on: half-drawn characters
+    must not fill the samples. The page sends the drawing again, stored, when it is acted on.
+    """
+    def data_url(image28):
+        return "data:image/png;base64," + base64.b64encode(to_png(image28)).decode()
+
+    if multi:
+        _, images28, result = predict_text(data, kind, strokes, case_consistency, crop)
+        for entry, image28 in zip(result["characters"], images28):
+            entry["normalized_image"] = data_url(image28)
+        return result
+    image28, result = predict(data, kind, crop=crop)
+    return {**result, "normalized_image": data_url(image28)}

@@ -1,14 +1,18 @@
 /* A drawing pad on a canvas, shared by the draw and challenge pages: draw with mouse, finger or
    pen. Strokes are kept as points {x, y, t} (x, y as fractions of the canvas, t in ms since
    the first point), so the drawing can be redrawn at any size, undone, and sent as data.
-   window.hwrPad(canvas, {aspect, onStroke}) -> the pad; onStroke runs while and after drawing. */
+   window.hwrPad(canvas, {aspect, onStroke, pen}) -> the pad; onStroke runs while and after
+   drawing; pen() gives the pen's width as a fraction of the canvas height. The image sent is
+   always black on white; on screen the canvas takes the page's colours (--paper, --pen). */
 (function () {
   "use strict";
   const LINE_WIDTH = 0.07;    // of the canvas height: about MNIST's pen for a character filling it
+  const SENT_COLOURS = { paper: "#fff", pen: "#000" };
   const SEND_SIDE = 280;      // a fixed size keeps requests small on high-density screens
 
-  window.hwrPad = function (canvas, { aspect = () => 1, onStroke = () => {} } = {}) {
+  window.hwrPad = function (canvas, { aspect = () => 1, onStroke = () => {}, pen = () => LINE_WIDTH } = {}) {
     const context = canvas.getContext("2d");
+    let screenColours = SENT_COLOURS;
     const strokes = [];
     let current = null;
     let startTime = null;
@@ -25,31 +29,39 @@
       }
     }
 
+    function readColours() {
+      const style = getComputedStyle(canvas);
+      const paper = style.getPropertyValue("--paper").trim();
+      const ink = style.getPropertyValue("--pen").trim();
+      screenColours = paper && ink ? { paper, pen: ink } : SENT_COLOURS;
+      redraw();
+    }
+
     function redraw() {
-      paint(context, canvas.width, canvas.height);
+      paint(context, canvas.width, canvas.height, screenColours);
       drawBoxes();
     }
 
-    function paint(target, width, height) {
-      target.fillStyle = "#fff";
+    function paint(target, width, height, colours) {
+      target.fillStyle = colours.paper;
       target.fillRect(0, 0, width, height);
-      target.strokeStyle = target.fillStyle = "#000";
-      target.lineWidth = LINE_WIDTH * height;
+      target.strokeStyle = target.fillStyle = colours.pen;
+      target.lineWidth = pen() * height;
       target.lineCap = target.lineJoin = "round";
       for (const stroke of strokes) drawStroke(target, stroke, width, height);
     }
 
     function drawBoxes() {
       const scale = canvas.height / SEND_SIDE;
-      const pen = LINE_WIDTH * canvas.height / 2;   // the boxes hold stroke centres: add the pen
+      const half = pen() * canvas.height / 2;   // the boxes hold stroke centres: add the pen
       context.save();
-      context.strokeStyle = context.fillStyle = "#2b59c3";
+      context.strokeStyle = context.fillStyle = "#4a74e0";
       context.lineWidth = Math.max(1, canvas.height / 200);
       context.font = `${Math.round(canvas.height / 12)}px sans-serif`;
       for (const { box, label } of boxes) {
         const [left, top, right, bottom] = box.map((value) => value * scale);
-        context.strokeRect(left - pen, top - pen, right - left + 2 * pen, bottom - top + 2 * pen);
-        context.fillText(label, left - pen, Math.max(top - pen - 4, canvas.height / 12));
+        context.strokeRect(left - half, top - half, right - left + 2 * half, bottom - top + 2 * half);
+        context.fillText(label, left - half, Math.max(top - half - 4, canvas.height / 12));
       }
       context.restore();
     }
@@ -80,7 +92,7 @@
       const out = document.createElement("canvas");
       out.height = SEND_SIDE;
       out.width = SEND_SIDE * aspect();
-      paint(out.getContext("2d"), out.width, out.height);
+      paint(out.getContext("2d"), out.width, out.height, SENT_COLOURS);
       return out.toDataURL("image/png");
     }
 
@@ -127,10 +139,13 @@
     canvas.addEventListener("pointerup", endStroke);
     canvas.addEventListener("pointercancel", endStroke);
     window.addEventListener("resize", resize);
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", readColours);
+    readColours();
 
     return {
       strokes,
       resize,
+      redraw,
       exportPNG,
       exportStrokes,
       setBoxes(next) { boxes = next; redraw(); },

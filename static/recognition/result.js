@@ -1,80 +1,181 @@
-/* Shows a prediction (label, top guesses, what the model saw) and asks for feedback on it.
-   Shared by the draw and upload pages (the challenge page uses its requests and errors);
-   exposes window.hwr. */
+/* Shows a prediction (the reading, the guesses to tap, what the model saw) and takes feedback
+   on it; turns failed requests into words a person can act on. Shared by the draw and upload
+   pages (the challenge page uses its requests and errors); exposes window.hwr. */
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const labelsByKind = JSON.parse($("labels-by-kind").textContent);
+  // Top two closer than this: the answer is shown as a question ("9 or g?").
+  const CLOSE_CALL = 0.2;
   let currentSample = null;
+  let storeShown = null;      // for a preview: stores it and resolves to the stored result
 
   function csrfToken() {
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
 
-  /* POST and return the JSON answer; a non-2xx answer throws an Error with the server's message. */
-  async function postJSON(url, body, options) {
+  /* POST and return the JSON answer. A failure throws an Error whose message says, in words,
+     what happened and what to do (error.status holds the HTTP status when there was one). */
+  async function postJSON(url, body, options = {}) {
     const isForm = body instanceof FormData;
-    const response = await fetch(url, {
-      method: "POST",
-      headers: Object.assign({ "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-        isForm ? {} : { "Content-Type": "application/json" }),
-      body: isForm ? body : JSON.stringify(body),
-      credentials: "same-origin",
-      signal: options && options.signal,
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: Object.assign({ "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+          isForm ? {} : { "Content-Type": "application/json" }),
+        body: isForm ? body : JSON.stringify(body),
+        credentials: "same-origin",
+        signal: options.signal,
+        keepalive: Boolean(options.keepalive),
+      });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new Error(navigator.onLine === false
+        ? "you are offline: connect to the internet, then try again"
+        : "the server could not be reached: check your connection, then try again");
+    }
     let data = null;
     try { data = await response.json(); } catch (ignored) { /* not JSON */ }
     if (!response.ok) {
-      const message = data && data.error ? data.error : `the server answered ${response.status}`;
-      throw new Error(message);
+      const error = new Error(explain(response.status, data && data.error));
+      error.status = response.status;
+      throw error;
     }
     return data;
   }
 
+  /* A refusal's message as a person can act on it; the server's own words when it gave some. */
+  function explain(status, message) {
+    if (status === 413) {
+      const bytes = message && /([\d,]+) bytes/.exec(message);
+      const limit = bytes ? ` (the limit is ${Math.round(Number(bytes[1].replace(/,/g, "")) / 1048576)} MB)` : "";
+      return `the image is too large to send${limit}: choose a smaller image, or crop it`;
+    }
+    if (status === 503 && message) return `recognition is not available right now (${message}): try again later`;
+    if (message && status < 500) return message;
+    if (status === 404) return "the page is out of date: reload it and try again";
+    return `the server ran into a problem (error ${status}): try again in a moment`;
+  }
+
+  /* A message as a sentence: capital first letter, final full stop. */
+  function sentence(message) {
+    const text = String(message || "").trim();
+    if (!text) return "";
+    return text[0].toUpperCase() + text.slice(1) + (/[.!?…]$/.test(text) ? "" : ".");
+  }
+
   function showError(message) {
-    $("error").textContent = message;
+    $("error").textContent = sentence(message);
     $("error").hidden = !message;
   }
 
-  function showResult(result) {
+  const percent = (p) => `${(p * 100).toFixed(1)} %`;
+
+  /* The top two, when they are too close to call. */
+  function closeCall(top) {
+    return top.length > 1 && top[0].probability - top[1].probability < CLOSE_CALL ? top.slice(0, 2) : null;
+  }
+
+  /* result: what /submit or /upload answered (a preview has no sample_id: then `store`, when
+     given, is called to store it before feedback is sent). */
+  function showResult(result, { store = null } = {}) {
     showError("");
     currentSample = result;
+    storeShown = store;
     $("result").hidden = false;
-    $("result-label").textContent = result.label;
-    $("result-confidence").textContent = `${(result.confidence * 100).toFixed(1)} % confident`;
-    const ci = result.case_insensitive;
-    $("result-case").hidden = !ci;
-    if (ci) $("result-case").textContent = `Ignoring case: ${ci.label} (${(ci.probability * 100).toFixed(1)} %)`;
+    $("result").classList.remove("stale");
+    const close = closeCall(result.top5);
+    $("result-label").textContent = close ? `${close[0].label} or ${close[1].label}?` : result.label;
+    $("result-confidence").textContent = close
+      ? "Too close to call: tap the one you wrote."
+      : result.confidence < 0.6 ? `Not sure: ${percent(result.confidence)}` : `${percent(result.confidence)} sure`;
+    showCase(result);
+    setNote("");
     $("result-seen").src = result.normalized_image;
-    $("result-model").textContent = `Model ${result.model.name} ${result.model.version}`;
-    const bars = $("result-bars");
-    bars.replaceChildren(...result.top5.map((entry) => {
-      const item = document.createElement("li");
-      const pct = (entry.probability * 100).toFixed(1);
-      item.innerHTML = '<b></b><span class="track"><span class="fill"></span></span><span class="pct"></span>';
-      item.querySelector("b").textContent = entry.label;
-      item.querySelector(".fill").style.width = `${Math.max(entry.probability * 100, 0.5)}%`;
-      item.querySelector(".pct").textContent = `${pct} %`;
-      item.setAttribute("aria-label", `${entry.label}: ${pct} percent`);
-      return item;
-    }));
-    resetFeedback(result.kind);
+    $("result-bars").replaceChildren(...result.top5.map((entry) => candidate(entry, close)));
+    resetFeedback(result.kind, close);
+  }
+
+  /* "a or A, either case": only for a letter whose other case really shares the answer. */
+  function showCase(result) {
+    const ci = result.case_insensitive;
+    const other = result.label.toLowerCase() === result.label ? result.label.toUpperCase() : result.label.toLowerCase();
+    const shown = ci && other !== result.label && ci.label.toUpperCase() === result.label.toUpperCase() &&
+      ci.probability - result.confidence >= 0.05;
+    $("result-case").hidden = !shown;
+    if (shown) $("result-case").textContent = `“${result.label}” or “${other}”, either case: ${percent(ci.probability)}`;
+  }
+
+  function candidate(entry, close) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "candidate";
+    if (close && close.some((each) => each.label === entry.label)) button.classList.add("close");
+    button.dataset.label = entry.label;
+    button.innerHTML = '<b></b><span class="track"><span class="fill"></span></span><span class="pct"></span>';
+    button.querySelector("b").textContent = entry.label;
+    button.querySelector(".fill").style.width = `${Math.max(entry.probability * 100, 1)}%`;
+    button.querySelector(".pct").textContent = percent(entry.probability);
+    button.setAttribute("aria-label", `It was ${entry.label} (${percent(entry.probability)})`);
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", () => sendAnswer(entry.label, button));
+    item.append(button);
+    return item;
   }
 
   function hideResult() {
     currentSample = null;
+    storeShown = null;
     $("result").hidden = true;
   }
 
-  function resetFeedback(kind) {
+  /* A short remark under the answer, with an optional button ({label, onClick}). */
+  function setNote(text, action) {
+    const note = $("result-note");
+    note.textContent = text;
+    if (action) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = action.label;
+      button.addEventListener("click", action.onClick);
+      note.append(" ", button);
+    }
+    note.hidden = !text;
+  }
+
+  /* The drawing changed since this answer: grey it out and say so. */
+  function markStale(text) {
+    if ($("result").hidden) return;
+    $("result").classList.add("stale");
+    setNote(text);
+  }
+
+  function feedbackButtons() {
+    return document.querySelectorAll("#feedback button, #result-bars button");
+  }
+
+  /* In a close call there is no single answer to say yes to: the guesses are the question. */
+  function resetFeedback(kind, close) {
     $("feedback-ask").hidden = false;
+    $("feedback-right").hidden = $("feedback-yes").hidden = Boolean(close);
+    $("feedback-no").textContent = close ? "Neither" : "No";
+    $("feedback-tap").textContent = close ? "tap the one you wrote above, or" : "or tap a guess";
+    $("feedback-tap").classList.toggle("first", Boolean(close));
     $("feedback-correct").hidden = true;
     $("feedback-label").value = "";
-    $("feedback-label").pattern = `[${labelsByKind[kind]}]`;
-    $("feedback-valid").textContent = labelsByKind[kind].split("").join(" ");
+    $("feedback-label").removeAttribute("aria-invalid");
+    $("feedback-label").inputMode = kind === "digit" ? "numeric" : "text";
+    $("feedback-valid").textContent = describeLabels(kind);
     setFeedbackStatus("", "");
-    for (const button of document.querySelectorAll("#feedback button")) button.disabled = false;
+    for (const button of feedbackButtons()) button.disabled = false;
+  }
+
+  function describeLabels(kind) {
+    return { digit: "a digit, 0 to 9", letter: "a letter, A to Z or a to z",
+      any: "a digit or a letter, 0 to 9, A to Z or a to z" }[kind] || labelsByKind[kind];
   }
 
   function setFeedbackStatus(message, tone) {
@@ -82,39 +183,60 @@
     $("feedback-status").className = tone;
   }
 
-  async function sendFeedback(isCorrect, correctLabel) {
-    const sample = currentSample;
-    for (const button of document.querySelectorAll("#feedback button")) button.disabled = true;
+  /* The person says what they wrote (the shown answer, a tapped guess or a typed one). */
+  async function sendAnswer(label, chosen) {
+    const shown = currentSample;
+    for (const button of feedbackButtons()) button.disabled = true;
     setFeedbackStatus("Saving…", "");
     try {
-      await postJSON("/feedback", { sample_id: sample.sample_id, is_correct: isCorrect, correct_label: correctLabel });
+      if (!shown.sample_id) {
+        if (!storeShown) throw new Error("this answer was not kept: predict again");
+        const stored = await storeShown();
+        Object.assign(shown, { sample_id: stored.sample_id, label: stored.label });
+      }
+      const isCorrect = label === shown.label;
+      await postJSON("/feedback", { sample_id: shown.sample_id, is_correct: isCorrect,
+        correct_label: isCorrect ? "" : label });
+      if (shown !== currentSample) return;
       $("feedback-ask").hidden = true;
       $("feedback-correct").hidden = true;
-      setFeedbackStatus(isCorrect ? "Thanks! Saved as correct." : `Thanks! Saved: you wrote “${correctLabel}”.`, "ok");
+      for (const button of $("result-bars").querySelectorAll("button")) {
+        button.setAttribute("aria-pressed", String(button.dataset.label === label));
+      }
+      setFeedbackStatus(isCorrect ? `Thanks! Saved as correct: “${label}”.` : `Thanks! Saved: you wrote “${label}”.`, "ok");
     } catch (error) {
-      for (const button of document.querySelectorAll("#feedback button")) button.disabled = false;
-      setFeedbackStatus(`Could not save your feedback: ${error.message}`, "bad");
+      setFeedbackStatus(sentence(`could not save your answer: ${error.message}`), "bad");
+    } finally {
+      for (const button of feedbackButtons()) button.disabled = false;
     }
   }
 
   if ($("feedback")) {  // the challenge page uses postJSON and showError only
-    $("feedback-yes").addEventListener("click", () => sendFeedback(true, ""));
+    $("feedback-yes").addEventListener("click", () => sendAnswer(currentSample.label, null));
     $("feedback-no").addEventListener("click", () => {
       $("feedback-ask").hidden = true;
       $("feedback-correct").hidden = false;
       $("feedback-label").focus();
     });
+    $("feedback-label").addEventListener("input", () => {
+      $("feedback-label").removeAttribute("aria-invalid");
+      setFeedbackStatus("", "");
+    });
     $("feedback-correct").addEventListener("submit", (event) => {
       event.preventDefault();
       const label = $("feedback-label").value.trim();
-      const valid = labelsByKind[currentSample.kind];
-      if (label.length !== 1 || !valid.includes(label)) {
-        setFeedbackStatus(`Type one of: ${valid.split("").join(" ")}`, "bad");
+      const kind = currentSample.kind;
+      if (label.length !== 1 || !labelsByKind[kind].includes(label)) {
+        $("feedback-label").setAttribute("aria-invalid", "true");
+        setFeedbackStatus(label
+          ? `“${label}” is not one of the characters this model knows: type ${describeLabels(kind)}.`
+          : `Type what you wrote: ${describeLabels(kind)}.`, "bad");
+        $("feedback-label").focus();
         return;
       }
-      sendFeedback(false, label);
+      sendAnswer(label, null);
     });
   }
 
-  window.hwr = { postJSON, showResult, hideResult, showError };
+  window.hwr = { postJSON, showResult, hideResult, showError, setNote, markStale, sentence, closeCall };
 })();
