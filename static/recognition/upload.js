@@ -9,7 +9,7 @@
   const overlay = $("preview-boxes");
   const button = $("predict");
   const mode = $("mode");
-  // Phones take 12-megapixel photos: what the server reads is at most 1600 px across, so a photo
+  // Phones take 12-megapixel photos: what the server reads is at most 1200 px across, so a photo
   // is sent at most this size (and as a JPEG when it was over MAX_BYTES), well under the body limit.
   const MAX_SIDE = 2400;
   const MAX_BYTES = 4 * 1024 * 1024;
