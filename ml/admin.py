@@ -56,7 +56,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             raise Http404("figure not in this bundle")
         return FileResponse(figure_path.open("rb"), content_type="image/png")
 
-    @admin.action(description="Activate the selected version (one per model)")
+    @admin.action(description="Activate the selected version (one per model)", permissions=["change"])
     def activate_selected(self, request, queryset):
         chosen = list(queryset)
         if len({version.name for version in chosen}) != len(chosen):
@@ -68,7 +68,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "Activated {}. Web workers switch within a few seconds.",
             ", ".join(str(version) for version in chosen)))
 
-    @admin.action(description="Roll back: re-activate the parent of the selected version")
+    @admin.action(description="Roll back: re-activate the parent of the selected version",
+                  permissions=["change"])
     def roll_back(self, request, queryset):
         for version in queryset:
             if version.parent is None:

@@ -184,3 +184,21 @@ def test_summary_page_without_feedback(admin_client):
     assert response.status_code == 200
     assert response.context["summary"]["per_kind"] == []
     assert "No feedback yet." in response.content.decode()
+
+
+def test_view_only_staff_can_look_but_not_review(client, django_user_model, reviewed):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="a-long-pass-phrase",
+                                                 is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_feedback", "view_sample"]))
+    client.force_login(user)
+    assert client.get(CHANGELIST).status_code == 200
+    pending = reviewed["digit_wrong_again"]
+    for action in ("verify", "reject", "resync"):
+        run_action(client, action, pending, reviewed["digit_right"])
+    assert Feedback.objects.get(pk=pending.pk).status == "new"
+    assert Feedback.objects.get(pk=reviewed["digit_right"].pk).synced_at is not None
+    change = reverse("admin:feedback_feedback_change", args=[pending.pk])
+    client.post(change, {"is_correct": "", "correct_label": "9", "status": "verified"})
+    assert Feedback.objects.get(pk=pending.pk).status == "new"
