@@ -88,8 +88,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # API requests allowed per client address, e.g. "120/min" (empty: no limit).
 HWR_API_RATE_LIMIT = env("HWR_API_RATE_LIMIT", default="")
-# Challenge drawings whose prompt the model gives less than this probability wait for review.
-HWR_CHALLENGE_MIN_PROBABILITY = env.float("HWR_CHALLENGE_MIN_PROBABILITY", default=0.05)
+# Challenge drawings are accepted without review only when the model's best guess is the prompt,
+# ahead of the next character by at least this much probability; the others wait for review.
+HWR_CHALLENGE_MIN_MARGIN = env.float("HWR_CHALLENGE_MIN_MARGIN", default=0.5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
