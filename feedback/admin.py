@@ -133,6 +133,13 @@ class FeedbackAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        if {"status", "is_correct", "correct_label"} & set(form.changed_data):
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        if {"is_correct", "correct_label"} & set(form.changed_data):
+            obj.origin = Feedback.Origin.REVIEWER  # the label is now the reviewer's
+        super().save_model(request, obj, form, change)
+
     def get_search_results(self, request, queryset, search_term):
         # Labels are single, case-sensitive characters: "a" must not find "A".
         if len(search_term) == 1:
@@ -182,12 +189,12 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected feedback as verified", permissions=["change"])
     def verify(self, request, queryset):
-        count = services.set_status(queryset, Feedback.Status.VERIFIED)
+        count = services.set_status(queryset, Feedback.Status.VERIFIED, reviewer=request.user)
         self.message_user(request, f"{count} feedback verified.", messages.SUCCESS)
 
     @admin.action(description="Mark selected feedback as rejected", permissions=["change"])
     def reject(self, request, queryset):
-        count = services.set_status(queryset, Feedback.Status.REJECTED)
+        count = services.set_status(queryset, Feedback.Status.REJECTED, reviewer=request.user)
         self.message_user(request, f"{count} feedback rejected.", messages.SUCCESS)
 
     @admin.action(description="Export selected as a dataset (zip: MNIST-layout npz + PNGs)")
