@@ -12,7 +12,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -191,8 +191,13 @@ def thumbnail(sample, size):
     if stored is not None:
         return stored[0], bytes(stored[1])
     data = _shrink(sample, size)
-    Thumbnail.objects.get_or_create(sample=sample, size=size,
-                                    defaults={"content_type": "image/webp", "data": data})
+    try:
+        with transaction.atomic():
+            Thumbnail.objects.get_or_create(sample=sample, size=size,
+                                            defaults={"content_type": "image/webp", "data": data})
+    except OperationalError:
+        # The database is busy with writes (SQLite): served now, stored on a later view.
+        logger.warning("thumbnail of %s not stored this time", sample.pk, exc_info=True)
     return "image/webp", data
 
 

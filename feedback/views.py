@@ -3,6 +3,7 @@ import json
 from functools import wraps
 from urllib.parse import quote
 
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -105,6 +106,9 @@ def review_items(request):
         samples = selectors.next_samples(queue, exclude=_valid_ids(exclude), count=count)
     except ValueError as error:
         return JsonResponse({"error": str(error)}, status=400)
+    # Their previews are made here, ahead of the reviewer, so that showing one is a plain read.
+    for sample in samples:
+        services.thumbnail(sample, selectors.PREVIEW_SIZE)
     return JsonResponse({"items": [selectors.item_as_dict(sample) for sample in samples],
                          "counts": selectors.queue_counts()})
 
@@ -169,6 +173,7 @@ def review_undo(request):
                          "counts": selectors.queue_counts()})
 
 
+@transaction.non_atomic_requests  # a read, and the one request a page sends many of at once
 @require_GET
 def sample_image(request, sample_id, size):
     """A sample's image shrunk to `size` pixels (made once, then stored): staff only."""

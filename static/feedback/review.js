@@ -18,6 +18,14 @@
   let sending = Promise.resolve();
   let unsent = 0;
 
+  // Every request of the page waits for the one before: decisions are applied in the order
+  // they were taken, and the items fetched next know about them.
+  function inLine(task) {
+    const result = sending.then(task);
+    sending = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
   function setStatus(text, isError) {
     $("status").textContent = text;
     $("status").classList.toggle("error", Boolean(isError));
@@ -41,16 +49,24 @@
     if (current) held.push(current.sample_id);
     const url = `${config.items}?queue=${encodeURIComponent(config.queue)}&count=${PREFETCH}` +
       `&exclude=${held.slice(-MAX_EXCLUDED).join(",")}`;
-    fetching = fetch(url, { credentials: "same-origin" })
+    // Queued behind the decisions being sent: the items left depend on them, and the server
+    // sees one change at a time from this page.
+    fetching = inLine(() => fetch(url, { credentials: "same-origin" }))
       .then((response) => response.json().then((body) => ({ response, body })))
       .then(({ response, body }) => {
         if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
         const known = new Set([...held, ...pending.map((item) => item.sample_id)]);
         const fresh = body.items.filter((item) => !known.has(item.sample_id));
         if (fresh.length === 0) exhausted = true;
-        for (const item of fresh) new Image().src = item.image;  // prefetch the picture
         pending.push(...fresh);
         if (unsent === 0) showCounts(body.counts);
+        // The pictures come next, one after another in the same line as everything else.
+        for (const item of fresh) {
+          item.picture = inLine(() => fetch(item.image, { credentials: "same-origin" })
+            .then((response) => (response.ok ? response.blob() : null)))
+            .then((blob) => (blob ? URL.createObjectURL(blob) : item.image))
+            .catch(() => item.image);
+        }
       })
       .catch((error) => setStatus(`Could not load the next items: ${error.message}`, true))
       .finally(() => { fetching = null; });
@@ -62,7 +78,11 @@
     $("item").hidden = !item;
     $("empty").hidden = Boolean(item) || !exhausted;
     if (!item) return;
-    $("original").src = item.image;
+    $("item").dataset.sampleId = item.sample_id;
+    $("original").removeAttribute("src");
+    Promise.resolve(item.picture || item.image).then((url) => {
+      if (current === item) $("original").src = url;
+    });
     $("normalized").src = item.normalized;
     const answer = item.feedback;
     if (answer) {
@@ -139,8 +159,7 @@
     remember(item, `${action} ${action === "reject" ? "" : shown}`.trim());
     setStatus(`${action === "reject" ? "Rejected" : "Saved " + shown}`);
     unsent += 1;
-    sending = sending
-      .then(() => post(config.decide, { sample_id: item.sample_id, action, label: label || "", queue: config.queue }))
+    inLine(() => post(config.decide, { sample_id: item.sample_id, action, label: label || "", queue: config.queue }))
       .then((body) => { unsent -= 1; if (unsent === 0) showCounts(body.counts); })
       .catch((error) => { unsent -= 1; setStatus(`Not saved (${shown}): ${error.message}`, true); });
     advance();
@@ -154,8 +173,7 @@
   }
 
   function undo() {
-    sending = sending
-      .then(() => post(config.undo, {}))
+    inLine(() => post(config.undo, {}))
       .then((body) => {
         const index = excluded.indexOf(body.item.sample_id);
         if (index >= 0) excluded.splice(index, 1);
