@@ -171,3 +171,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Background jobs (retrain from the admin): Django's tasks framework, the django-tasks backport
+# on Django 5.2, with its database backend, so jobs wait in this database and no other service
+# is needed; `manage.py db_worker` (where requirements-ml.txt is installed) runs them.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
