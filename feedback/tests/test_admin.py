@@ -56,9 +56,10 @@ def test_list_shows_thumbnails_labels_and_review_columns(admin_client, reviewed)
     html = response.content.decode()
     assert html.count('src="data:image/png;base64,') == len(reviewed)
     sample = reviewed["letter_case"].sample
-    assert f'src="{sample.image.url}"' in html
-    for column in ("original", "normalised", "predicted", "corrected", "confidence", "kind", "source",
-                   "model_version", "status", "synced"):
+    assert f'src="/review/image/{sample.pk}/64"' in html, "a small copy, never the original"
+    assert sample.image.url not in html
+    for column in ("short_id", "original", "normalised", "predicted", "corrected", "confidence", "kind",
+                   "model_version", "status", "origin", "synced"):
         assert f'class="sortable column-{column}' in html or f'class="column-{column}' in html, column
 
 
@@ -202,3 +203,13 @@ def test_view_only_staff_can_look_but_not_review(client, django_user_model, revi
     change = reverse("admin:feedback_feedback_change", args=[pending.pk])
     client.post(change, {"is_correct": "", "correct_label": "9", "status": "verified"})
     assert Feedback.objects.get(pk=pending.pk).status == "new"
+
+
+def test_sample_and_feedback_pages_show_top_k_as_a_table_and_a_small_image(admin_client, reviewed):
+    sample = reviewed["letter_case"].sample
+    for url in (reverse("admin:feedback_sample_change", args=[sample.pk]),
+                reverse("admin:feedback_feedback_change", args=[sample.pk])):
+        html = admin_client.get(url).content.decode()
+        assert "<th>label</th><th>probability</th>" in html and "<td>a</td><td>70.0 %</td>" in html
+        assert f'src="/review/image/{sample.pk}/320"' in html
+        assert f'src="{sample.image.url}"' not in html  # only linked, as "original file"
