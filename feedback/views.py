@@ -1,5 +1,6 @@
 """The page's feedback route (POST /feedback) and the staff review queue (/review/...)."""
 import json
+import uuid
 from functools import wraps
 from urllib.parse import quote
 
@@ -42,7 +43,7 @@ def submit_feedback(request):
     return JsonResponse(body, status=status)
 
 
-def reviewer_required(json=True):
+def reviewer_required(api=True):
     """Staff holding feedback.change_feedback; others are sent to log in, or refused (403)."""
 
     def decorate(view):
@@ -50,13 +51,13 @@ def reviewer_required(json=True):
         def wrapper(request, *args, **kwargs):
             user = request.user
             if not (user.is_active and user.is_staff):
-                if json:
+                if api:
                     return JsonResponse({"error": "log in as staff to review"}, status=403)
                 login = reverse("admin:login")
                 return redirect(f"{login}?next={quote(request.get_full_path())}")
             if not user.has_perm(REVIEW_PERMISSION):
                 message = "reviewing needs the permission to change feedback"
-                if json:
+                if api:
                     return JsonResponse({"error": message}, status=403)
                 return HttpResponse(message, status=403, content_type="text/plain")
             return view(request, *args, **kwargs)
@@ -67,7 +68,7 @@ def reviewer_required(json=True):
 
 
 @require_GET
-@reviewer_required(json=False)
+@reviewer_required(api=False)
 def review_page(request):
     queue = request.GET.get("queue", "corrections")
     if queue not in selectors.QUEUES:
@@ -114,8 +115,6 @@ def review_items(request):
 
 
 def _valid_ids(ids):
-    import uuid
-
     valid = []
     for value in ids:
         try:

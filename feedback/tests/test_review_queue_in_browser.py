@@ -47,6 +47,9 @@ def test_twenty_items_reviewed_with_the_keyboard_only(page, live_server, make_sa
         assert sample_id not in expected, "an item decided is never shown again"
         expect(page.locator("#answer-label")).to_have_text("7")
         expect(page.locator("#top5 tbody tr")).to_have_count(1)
+        if index == 0:
+            expect(page.locator("#original")).to_have_attribute("src", re.compile("^blob:"))
+            shot(page, "review-queue-item")
         key = keys[index % len(keys)]
         if index == 7:
             # Skipped: it stays out of this visit and waits in the queue for later.
