@@ -60,7 +60,10 @@ def test_starting_needs_the_permission_and_sane_options(client, admin_client, dj
     assert admin_client.get(START).status_code == 405
 
 
+# The worker closes connections that are inside a transaction (as between tasks), so the tests
+# that run it commit for real instead of running in one rolled-back transaction.
 @pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_a_retrain_started_in_the_admin_runs_in_the_worker(admin_client, verified_feedback):
     active = ModelVersion.objects.get(name="digit", is_active=True)
     response = admin_client.post(START, {"kind": "digit", "epochs": "1", "test_limit": "300",
@@ -83,6 +86,7 @@ def test_a_retrain_started_in_the_admin_runs_in_the_worker(admin_client, verifie
     assert "standard_test accuracy (300 samples" in version_page.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_retrain_says_why(admin_client, no_models):
     admin_client.post(START, {"kind": "digit"})
     run_worker()
