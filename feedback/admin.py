@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
-from .models import Feedback, FeedbackSubmission, FeedbackSummary, Sample, Word
+from .models import Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, Sample, Word
 
 
 ADMIN_CSS = {"all": ["feedback/admin.css"]}
@@ -142,7 +142,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     search_fields = ["sample__predicted_label", "correct_label"]
     search_help_text = "A single character finds that exact label, predicted or corrected (case matters)."
     date_hierarchy = "updated"
-    actions = ["verify", "reject", "export_dataset", "resync"]
+    actions = ["verify", "reject", "export_dataset", "resync", "make_gold"]
     fields = [
         "sample_link", "preview", "normalised", "predicted", "confidence", "top_k", "is_correct",
         "correct_label", "status", "origin", "reviewer_notes", "reviewed_by", "reviewed_at",
@@ -248,6 +248,42 @@ class FeedbackAdmin(admin.ModelAdmin):
     def resync(self, request, queryset):
         count = services.mark_for_resync(queryset)
         self.message_user(request, f"{count} rows will be sent again by the next sync_sheets run.")
+
+
+    @admin.action(description="Use selected verified feedback as known (gold) items",
+                  permissions=["change"])
+    def make_gold(self, request, queryset):
+        count = services.make_gold(queryset, added_by=request.user)
+        self.message_user(request, f"{count} known items added (only verified feedback counts); "
+                                   "set HWR_REVIEW_GOLD_EVERY to mix them into review queues.")
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(admin.ModelAdmin):
+    """Known items: added from verified feedback, removed here; reviewers' scores are on the
+    summary page."""
+
+    list_display = ["short_id", "original", "label", "added_by", "created"]
+    list_select_related = ["sample", "added_by"]
+    fields = ["original", "label", "added_by", "created"]
+    readonly_fields = fields
+
+    class Media:
+        css = ADMIN_CSS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="sample", ordering="sample_id")
+    def short_id(self, gold):
+        return short_id(gold.sample_id)
+
+    @admin.display(description="original")
+    def original(self, gold):
+        return original_thumbnail(gold.sample)
 
 
 @admin.register(FeedbackSummary)

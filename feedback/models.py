@@ -233,12 +233,36 @@ class ReviewDecision(models.Model):
                               help_text="the feedback's fields before (empty: it had none)")
     decided = models.DateTimeField(auto_now_add=True, db_index=True)
     undone = models.BooleanField(default=False)
+    gold = models.BooleanField(default=False, help_text="a known item mixed into the queue")
+    right = models.BooleanField(null=True, blank=True,
+                                help_text="on a known item: whether the decision matched it")
 
     class Meta:
         ordering = ["-decided", "-pk"]
 
     def __str__(self):
         return f"{self.action} {self.label} on {self.sample_id}"
+
+
+class GoldLabel(models.Model):
+    """A known item: a sample whose label is settled, mixed into reviewers' queues (when
+    HWR_REVIEW_GOLD_EVERY is set) to measure each reviewer's accuracy; their answers on it
+    change nothing."""
+
+    sample = models.OneToOneField(Sample, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="gold")
+    label = models.CharField(max_length=1)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "sample_id"]
+        verbose_name = "known item (gold)"
+        verbose_name_plural = "known items (gold)"
+
+    def __str__(self):
+        return f"gold {self.label} on {self.sample_id}"
 
 
 class Thumbnail(models.Model):

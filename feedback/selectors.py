@@ -2,9 +2,10 @@
 import base64
 from itertools import zip_longest
 
+from django.conf import settings
 from django.urls import reverse
 
-from .models import Feedback, Sample
+from .models import Feedback, GoldLabel, ReviewDecision, Sample
 
 # The queues a reviewer can work through, in the order the page offers them.
 QUEUES = {
@@ -43,7 +44,22 @@ def queue_counts():
     return counts
 
 
-def next_samples(queue, exclude=(), count=5):
+def gold_due(reviewer, exclude=()):
+    """The known item to show this reviewer now, if one is due (every HWR_REVIEW_GOLD_EVERY
+    decisions, when set) and one is left that they have not answered."""
+    every = settings.HWR_REVIEW_GOLD_EVERY
+    if not every or reviewer is None:
+        return None
+    recent = list(ReviewDecision.objects.filter(reviewer=reviewer, undone=False)
+                  .order_by("-decided", "-pk").values_list("gold", flat=True)[:every])
+    if len(recent) < every or any(recent):
+        return None
+    answered = ReviewDecision.objects.filter(reviewer=reviewer, gold=True, undone=False)
+    return (GoldLabel.objects.exclude(sample_id__in=answered.values("sample_id"))
+            .exclude(sample_id__in=exclude).values_list("sample_id", flat=True).first())
+
+
+def next_samples(queue, exclude=(), count=5, reviewer=None):
     """The next `count` samples of `queue`, leaving out the ids the reviewer holds or skipped.
 
     Feedback queues are first come, first served; unlabelled samples come least sure first
@@ -63,13 +79,16 @@ def next_samples(queue, exclude=(), count=5):
         for pk, *group in candidates:
             groups.setdefault(tuple(group), []).append(pk)
         ids = [pk for turn in zip_longest(*groups.values()) for pk in turn if pk is not None][:count]
-    by_id = Sample.objects.select_related("feedback", "word").in_bulk(ids)
+    gold = gold_due(reviewer, exclude)
+    if gold is not None:
+        ids = [gold] + ids[:count - 1]
+    by_id = Sample.objects.select_related("feedback", "word", "gold").in_bulk(ids)
     return [by_id[pk] for pk in ids]
 
 
 def item_as_dict(sample):
-    """What the review page shows of one sample."""
-    feedback = getattr(sample, "feedback", None)
+    """What the review page shows of one sample (a known item is shown without its answer)."""
+    feedback = None if hasattr(sample, "gold") else getattr(sample, "feedback", None)
     return {
         "sample_id": str(sample.pk),
         "kind": sample.kind,

@@ -21,7 +21,7 @@ from PIL import Image
 from recognition.kinds import LABELS
 
 from .models import (
-    Feedback, FeedbackSubmission, ReviewDecision, Sample, Thumbnail, validate_correction)
+    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, validate_correction)
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,9 @@ def review(*, sample_id, action, label="", queue="", reviewer):
         raise FeedbackError(f"unknown sample {sample_id}", status=404)
     if action not in ReviewDecision.Action.values:
         raise FeedbackError(f"unknown action {action!r}: use accept, reject or label")
+    gold = GoldLabel.objects.filter(sample=sample).first()
+    if gold is not None:
+        return _answer_gold(sample, gold, action, label, queue, reviewer)
     feedback = Feedback.objects.filter(sample=sample).first()
     before = _snapshot(feedback)
     if feedback is None:
@@ -163,6 +166,39 @@ def review(*, sample_id, action, label="", queue="", reviewer):
         before=before)
 
 
+def _answer_gold(sample, gold, action, label, queue, reviewer):
+    """A decision on a known item: scored against its label, and nothing else changes."""
+    if action == ReviewDecision.Action.LABEL and label not in LABELS[sample.kind]:
+        raise FeedbackError(f"{label!r} is not a valid {sample.kind} label",
+                            valid_labels=LABELS[sample.kind])
+    given = {ReviewDecision.Action.ACCEPT: sample.predicted_label,
+             ReviewDecision.Action.LABEL: label}.get(action, "")
+    return ReviewDecision.objects.create(sample=sample, reviewer=reviewer, queue=queue,
+                                         action=action, label=given, gold=True,
+                                         right=given == gold.label)
+
+
+def make_gold(queryset, added_by=None):
+    """Verified feedback becomes known items, with its label; returns how many are new."""
+    created = 0
+    for feedback in queryset.filter(status=Feedback.Status.VERIFIED).select_related("sample"):
+        _, made = GoldLabel.objects.get_or_create(
+            sample=feedback.sample, defaults={"label": feedback.label, "added_by": added_by})
+        created += made
+    return created
+
+
+def reviewer_accuracy():
+    """Per reviewer: known items answered, and how many rightly."""
+    rows = (ReviewDecision.objects.filter(gold=True, undone=False)
+            .values("reviewer__username")
+            .annotate(answered=Count("pk"), right=Count("pk", filter=Q(right=True)))
+            .order_by("reviewer__username"))
+    return [{"reviewer": row["reviewer__username"] or "(deleted user)", "answered": row["answered"],
+             "right": row["right"], "accuracy": round(100 * row["right"] / row["answered"], 1)}
+            for row in rows]
+
+
 @transaction.atomic
 def undo_last_review(reviewer):
     """Put back the feedback as it was before this reviewer's latest decision still standing."""
@@ -172,7 +208,9 @@ def undo_last_review(reviewer):
         raise FeedbackError("nothing to undo", status=409)
     Sample.objects.select_for_update().filter(pk=decision.sample_id).first()
     feedback = Feedback.objects.filter(sample_id=decision.sample_id).first()
-    if decision.before is None:
+    if decision.gold:
+        pass  # a known item's answer changed nothing; it is only struck from the score
+    elif decision.before is None:
         if feedback is not None:
             feedback.delete()
     elif feedback is not None:
@@ -326,6 +364,7 @@ def summary(confusions=20):
         .order_by("-count", "sample__kind", "sample__predicted_label", "correct_label")[:confusions]
     )
     return {
+        "reviewers": reviewer_accuracy(),
         "statuses": Feedback.Status.values,
         "per_kind": [
             {"kind": row["sample__kind"], "total": row["total"],

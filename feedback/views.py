@@ -104,7 +104,8 @@ def review_items(request):
     except ValueError:
         return JsonResponse({"error": "count must be a whole number"}, status=400)
     try:
-        samples = selectors.next_samples(queue, exclude=_valid_ids(exclude), count=count)
+        samples = selectors.next_samples(queue, exclude=_valid_ids(exclude), count=count,
+                                         reviewer=request.user)
     except ValueError as error:
         return JsonResponse({"error": str(error)}, status=400)
     # Their previews are made here, ahead of the reviewer, so that showing one is a plain read.
@@ -167,7 +168,7 @@ def review_undo(request):
         decision = services.undo_last_review(request.user)
     except services.FeedbackError as error:
         return JsonResponse({"error": error.message}, status=error.status)
-    sample = Sample.objects.select_related("feedback", "word").get(pk=decision.sample_id)
+    sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
     return JsonResponse({"item": selectors.item_as_dict(sample), "queue": decision.queue,
                          "counts": selectors.queue_counts()})
 

@@ -177,3 +177,6 @@ LOGGING = {
 # is needed; `manage.py db_worker` (where requirements-ml.txt is installed) runs them.
 INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Review queue: every this many decisions, a known (gold) item is mixed in to measure the
+# reviewer's accuracy (0: never, the single-reviewer default).
+HWR_REVIEW_GOLD_EVERY = env.int("HWR_REVIEW_GOLD_EVERY", default=0)

@@ -221,3 +221,39 @@ def test_margin_is_stored_for_every_way_samples_are_made(make_sample):
                   model_name="m", model_version="1")
     Sample.objects.bulk_create([twin])
     assert Sample.objects.get(pk=twin.pk).margin == pytest.approx(0.5)
+
+
+def test_known_items_are_mixed_in_and_score_the_reviewer(reviewer, queues, settings, admin_client):
+    from feedback.services import reviewer_accuracy
+
+    known = queues["done"]  # verified: predicted 5, label 5
+    response = admin_client.post(reverse("admin:feedback_feedback_changelist"), {
+        "action": "make_gold", "_selected_action": [str(known.pk), str(queues["confirmed"].pk)]})
+    assert response.status_code == 302
+    gold_ids = list(Feedback.objects.filter(sample__gold__isnull=False).values_list("pk", flat=True))
+    assert gold_ids == [known.pk], "only verified feedback becomes a known item"
+
+    # Off by default: the queue holds only what waits.
+    first = queues["corrections"][0]
+    assert str(known.pk) not in {i["sample_id"] for i in items(reviewer, "corrections")["items"]}
+    settings.HWR_REVIEW_GOLD_EVERY = 1
+    assert str(known.pk) not in {i["sample_id"] for i in items(reviewer, "corrections")["items"]}
+    decide(reviewer, first.sample, "accept")
+    served = items(reviewer, "corrections")["items"]
+    assert served[0]["sample_id"] == str(known.pk)
+    assert served[0]["feedback"] is None, "the known answer is not shown"
+    assert decide(reviewer, known.sample, "label", "6").status_code == 200
+    stored = Feedback.objects.get(pk=known.pk)
+    assert (stored.status, stored.label, stored.origin) == ("verified", "5", "answer")
+    assert reviewer_accuracy() == [{"reviewer": "reviewer", "answered": 1, "right": 0, "accuracy": 0.0}]
+    # Answered once: it is not asked again of this reviewer; undo strikes the answer.
+    decide(reviewer, queues["corrections"][1].sample, "accept")
+    assert str(known.pk) not in {i["sample_id"] for i in items(reviewer, "corrections")["items"]}
+    reviewer.post(reverse("feedback:review_undo"))
+    reviewer.post(reverse("feedback:review_undo"))
+    assert reviewer_accuracy() == []
+    assert Feedback.objects.get(pk=known.pk).status == "verified"
+    decide(reviewer, known.sample, "accept")
+    assert reviewer_accuracy()[0]["accuracy"] == 100.0
+    summary = admin_client.get(reverse("admin:feedback_feedbacksummary_changelist")).content.decode()
+    assert "Reviewers on known (gold) items" in summary
