@@ -2,8 +2,9 @@
 
 The prompts go where data is missing: the labels with the fewest verified samples and the
 most confusions come first. Each drawing becomes a Sample (with `prompt`) and a Feedback of
-origin "prompt": verified at once when the model finds it plausibly the prompt, otherwise left
-"new" (not training data) until a reviewer verifies it, so scribbles do not become labels.
+origin "prompt": verified at once only when the model clearly reads the prompt (see
+`clearly_the_prompt`), otherwise left "new" (not training data) until a reviewer verifies it,
+so scribbles do not become labels.
 The session keeps the current prompt (the server decides what was asked, and times it), the
 streak and the progress.
 """
@@ -79,6 +80,24 @@ def public(state):
     return {key: state[key] for key in ("kind", "prompt", "streak", "best_streak", "done", "points")}
 
 
+def clearly_the_prompt(prompt, top5, margin=None):
+    """Evidence enough to accept a drawing as `prompt` without a reviewer: the model's best
+    guess is the prompt, ahead of the next character by at least HWR_CHALLENGE_MIN_MARGIN.
+
+    A letter and its other case ("o", "O") count as one guess: the prompt says which case was
+    meant, and the drawing cannot. A low probability of the prompt is no evidence at all (one
+    random scribble in ten got 5 % for the prompted letter).
+    """
+    margin = settings.HWR_CHALLENGE_MIN_MARGIN if margin is None else margin
+    merged = {}
+    for guess in top5:
+        key = guess["label"].upper()
+        merged[key] = merged.get(key, 0.0) + guess["probability"]
+    ranked = sorted(merged.values(), reverse=True) + [0.0]
+    best = max(merged, key=merged.get)
+    return best == prompt.upper() and ranked[0] - ranked[1] >= margin
+
+
 def answer(session, image, request_source=Sample.Source.CANVAS):
     """Score a drawing of the session's current prompt, store it, and ask for the next one."""
     state = session.get(SESSION_KEY)
@@ -88,7 +107,7 @@ def answer(session, image, request_source=Sample.Source.CANVAS):
     seconds = round(time.time() - state["asked_at"], 2)
     result = recognize(image, kind, request_source, prompt=prompt)
     probability = result["prompt_probability"]
-    plausible = probability >= settings.HWR_CHALLENGE_MIN_PROBABILITY
+    plausible = clearly_the_prompt(prompt, result["top5"])
     right = result["label"] == prompt
     with transaction.atomic():
         Feedback.objects.create(

@@ -7,25 +7,47 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from . import services
-from .models import Feedback, FeedbackSubmission, FeedbackSummary, Sample, Word
+from . import selectors, services
+from .models import Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, Sample, Word
+
+
+ADMIN_CSS = {"all": ["feedback/admin.css"]}
 
 
 def normalized_thumbnail(sample):
     data = base64.b64encode(bytes(sample.normalized_png)).decode("ascii")
     return format_html(
-        '<img src="data:image/png;base64,{}" width="28" height="28" alt="normalised" '
-        'style="image-rendering: pixelated; background: #000">',
+        '<img src="data:image/png;base64,{}" width="28" height="28" alt="normalised" class="hwr-28">',
         data,
     )
 
 
 def original_thumbnail(sample):
-    if not sample.image:
+    """A small copy made once (a few KB), never the original, which can be a multi-MB photo."""
+    url = reverse("feedback:sample_image", args=[sample.pk, selectors.THUMBNAIL_SIZE])
+    return format_html('<img src="{}" alt="original" class="hwr-thumb" loading="lazy">', url)
+
+
+def original_preview(sample):
+    url = reverse("feedback:sample_image", args=[sample.pk, selectors.PREVIEW_SIZE])
+    link = format_html(' <a href="{}">original file</a>', sample.image.url) if sample.image else ""
+    return format_html('<img src="{}" alt="original" class="hwr-preview">{}', url, link)
+
+
+def top_k_table(sample):
+    """The model's best guesses with their probabilities, as a table."""
+    if not sample.top5:
         return "-"
-    return format_html('<img src="{}" height="40" alt="original">', sample.image.url)
+    rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", (
+        (guess.get("label"), f"{100 * guess.get('probability', 0):.1f} %") for guess in sample.top5))
+    return format_html('<table class="hwr-metrics"><thead><tr><th>label</th><th>probability</th>'
+                       "</tr></thead><tbody>{}</tbody></table>", rows)
+
+
+def short_id(sample_id):
+    return str(sample_id)[:8]
 
 
 class SyncedFilter(admin.SimpleListFilter):
@@ -66,7 +88,7 @@ class SampleThumbnails:
     def original(self, sample):
         return original_thumbnail(sample)
 
-    @admin.display(description="normalised")
+    @admin.display(description="28×28")
     def normalised(self, sample):
         return normalized_thumbnail(sample)
 
@@ -108,9 +130,10 @@ class SubmissionInline(ReadOnlyInline):
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = [
-        "sample_id", "original", "normalised", "predicted", "corrected", "is_correct", "confidence",
-        "kind", "source", "origin", "model_version", "status", "synced", "updated",
+        "short_id", "original", "normalised", "predicted", "corrected", "status", "origin",
+        "confidence", "kind", "model_version", "synced", "updated",
     ]
+    list_display_links = ["short_id"]
     list_select_related = ["sample"]
     list_filter = [
         "status", "origin", PromptedFilter, "is_correct", "sample__kind", "sample__source",
@@ -119,19 +142,42 @@ class FeedbackAdmin(admin.ModelAdmin):
     search_fields = ["sample__predicted_label", "correct_label"]
     search_help_text = "A single character finds that exact label, predicted or corrected (case matters)."
     date_hierarchy = "updated"
-    actions = ["verify", "reject", "export_dataset", "resync"]
+    actions = ["verify", "reject", "export_dataset", "resync", "make_gold"]
     fields = [
-        "sample_link", "original", "normalised", "predicted", "confidence", "is_correct",
-        "correct_label", "status", "reviewer_notes", "created", "updated", "synced_at", "sheet_row_key",
+        "sample_link", "preview", "normalised", "predicted", "confidence", "top_k", "is_correct",
+        "correct_label", "status", "origin", "reviewer_notes", "reviewed_by", "reviewed_at",
+        "created", "updated", "synced_at", "sheet_row_key",
     ]
     readonly_fields = [
-        "sample_link", "original", "normalised", "predicted", "confidence", "created", "updated",
-        "synced_at", "sheet_row_key",
+        "sample_link", "preview", "normalised", "predicted", "confidence", "top_k", "origin",
+        "reviewed_by", "reviewed_at", "created", "updated", "synced_at", "sheet_row_key",
     ]
     inlines = [SubmissionInline]
 
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="sample", ordering="sample_id")
+    def short_id(self, feedback):
+        return short_id(feedback.sample_id)
+
+    @admin.display(description="original")
+    def preview(self, feedback):
+        return original_preview(feedback.sample)
+
+    @admin.display(description="model's top 5")
+    def top_k(self, feedback):
+        return top_k_table(feedback.sample)
+
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if {"status", "is_correct", "correct_label"} & set(form.changed_data):
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        if {"is_correct", "correct_label"} & set(form.changed_data):
+            obj.origin = Feedback.Origin.REVIEWER  # the label is now the reviewer's
+        super().save_model(request, obj, form, change)
 
     def get_search_results(self, request, queryset, search_term):
         # Labels are single, case-sensitive characters: "a" must not find "A".
@@ -143,7 +189,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     def original(self, feedback):
         return original_thumbnail(feedback.sample)
 
-    @admin.display(description="normalised")
+    @admin.display(description="28×28")
     def normalised(self, feedback):
         return normalized_thumbnail(feedback.sample)
 
@@ -155,7 +201,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     def corrected(self, feedback):
         return feedback.correct_label or "-"
 
-    @admin.display(ordering="sample__confidence")
+    @admin.display(description="conf.", ordering="sample__confidence")
     def confidence(self, feedback):
         return f"{feedback.sample.confidence:.1%}"
 
@@ -167,9 +213,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     def source(self, feedback):
         return feedback.sample.source
 
-    @admin.display(description="model version", ordering="sample__model_version")
+    @admin.display(description="model", ordering="sample__model_version")
     def model_version(self, feedback):
-        return f"{feedback.sample.model_name} {feedback.sample.model_version}"
+        return feedback.sample.model_version
 
     @admin.display(boolean=True)
     def synced(self, feedback):
@@ -182,12 +228,12 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected feedback as verified", permissions=["change"])
     def verify(self, request, queryset):
-        count = services.set_status(queryset, Feedback.Status.VERIFIED)
+        count = services.set_status(queryset, Feedback.Status.VERIFIED, reviewer=request.user)
         self.message_user(request, f"{count} feedback verified.", messages.SUCCESS)
 
     @admin.action(description="Mark selected feedback as rejected", permissions=["change"])
     def reject(self, request, queryset):
-        count = services.set_status(queryset, Feedback.Status.REJECTED)
+        count = services.set_status(queryset, Feedback.Status.REJECTED, reviewer=request.user)
         self.message_user(request, f"{count} feedback rejected.", messages.SUCCESS)
 
     @admin.action(description="Export selected as a dataset (zip: MNIST-layout npz + PNGs)")
@@ -202,6 +248,42 @@ class FeedbackAdmin(admin.ModelAdmin):
     def resync(self, request, queryset):
         count = services.mark_for_resync(queryset)
         self.message_user(request, f"{count} rows will be sent again by the next sync_sheets run.")
+
+
+    @admin.action(description="Use selected verified feedback as known (gold) items",
+                  permissions=["change"])
+    def make_gold(self, request, queryset):
+        count = services.make_gold(queryset, added_by=request.user)
+        self.message_user(request, f"{count} known items added (only verified feedback counts); "
+                                   "set HWR_REVIEW_GOLD_EVERY to mix them into review queues.")
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(admin.ModelAdmin):
+    """Known items: added from verified feedback, removed here; reviewers' scores are on the
+    summary page."""
+
+    list_display = ["short_id", "original", "label", "added_by", "created"]
+    list_select_related = ["sample", "added_by"]
+    fields = ["original", "label", "added_by", "created"]
+    readonly_fields = fields
+
+    class Media:
+        css = ADMIN_CSS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="sample", ordering="sample_id")
+    def short_id(self, gold):
+        return short_id(gold.sample_id)
+
+    @admin.display(description="original")
+    def original(self, gold):
+        return original_thumbnail(gold.sample)
 
 
 @admin.register(FeedbackSummary)
@@ -231,12 +313,54 @@ class FeedbackSummaryAdmin(admin.ModelAdmin):
 class SampleAdmin(SampleThumbnails, admin.ModelAdmin):
     """Every prediction, with or without feedback (read-only: it is the server's record)."""
 
-    list_display = ["id", "original", "normalised", "kind", "source", "predicted_label", "confidence",
-                    "model_version", "created"]
+    list_display = ["short_id", "original", "normalised", "kind", "source", "predicted_label",
+                    "confidence_shown", "margin_shown", "model_version", "feedback_status", "created"]
+    list_display_links = ["short_id"]
+    list_select_related = ["feedback"]
     list_filter = ["kind", "source", PromptedFilter, "model_version",
                    ("feedback", admin.EmptyFieldListFilter)]
     date_hierarchy = "created"
-    readonly_fields = ["original", "normalised"]
+    fields = ["preview", "normalised", "kind", "source", "predicted_label", "confidence_shown",
+              "margin_shown", "top_k", "model_name", "model_version", "prompt", "feedback_link",
+              "word", "position", "box", "image_sha256", "created"]
+    readonly_fields = fields
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="sample", ordering="id")
+    def short_id(self, sample):
+        return short_id(sample.pk)
+
+    @admin.display(description="original")
+    def preview(self, sample):
+        return original_preview(sample)
+
+    @admin.display(description="conf.", ordering="confidence")
+    def confidence_shown(self, sample):
+        return f"{sample.confidence:.1%}"
+
+    @admin.display(description="margin", ordering="margin")
+    def margin_shown(self, sample):
+        return "-" if sample.margin is None else f"{sample.margin:.2f}"
+
+    @admin.display(description="model's top 5")
+    def top_k(self, sample):
+        return top_k_table(sample)
+
+    @admin.display(description="feedback", ordering="feedback__status")
+    def feedback_status(self, sample):
+        feedback = getattr(sample, "feedback", None)
+        return "-" if feedback is None else f"{feedback.status} ({feedback.label})"
+
+    @admin.display(description="feedback")
+    def feedback_link(self, sample):
+        feedback = getattr(sample, "feedback", None)
+        if feedback is None:
+            return "none yet"
+        url = reverse("admin:feedback_feedback_change", args=[sample.pk])
+        return format_html('<a href="{}">{} ({}, {})</a>', url, feedback.label, feedback.status,
+                           feedback.origin)
 
     def has_add_permission(self, request):
         return False

@@ -10,7 +10,8 @@ router = Router(tags=["feedback"])
 
 @router.post(
     "/samples/{sample_id}/feedback",
-    response={200: FeedbackSavedOut, 201: FeedbackSavedOut, 400: ErrorOut, 404: ErrorOut, 415: ErrorOut},
+    response={200: FeedbackSavedOut, 201: FeedbackSavedOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              415: ErrorOut},
     # The body is parsed by parse_feedback (to answer {"error": ...} like the page route), so
     # its schema is declared here for the OpenAPI document.
     openapi_extra={
@@ -22,5 +23,6 @@ router = Router(tags=["feedback"])
     summary="Tell us whether a prediction was right",
 )
 def submit_feedback(request, sample_id: str):
-    """201 on the first answer for a sample, 200 when a later one replaces it."""
+    """201 on the first answer for a sample, 200 when a later one replaces it; 409 when a
+    reviewer has already verified or rejected a different answer (only a reviewer changes it)."""
     return Status(*submit_from_request(request, FeedbackSubmission.Channel.API, sample_id))

@@ -32,6 +32,19 @@ class Word(models.Model):
         return f"{self.kind} word {self.id} -> {self.text}"
 
 
+def top_margin(top5):
+    """How far the model's best guess is ahead of its second (1: sure, 0: a coin toss)."""
+    probabilities = [guess["probability"] for guess in top5 or []] + [0.0, 0.0]
+    return round(probabilities[0] - probabilities[1], 6)
+
+
+class SampleQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        for sample in objs:
+            sample.fill_margin()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Sample(models.Model):
     """One image the app recognised, with the server's own record of its prediction."""
 
@@ -59,12 +72,25 @@ class Sample(models.Model):
                            help_text="[left, top, right, bottom] in the word's image or strokes")
     prompt = models.CharField(max_length=1, blank=True,
                               help_text="the character a challenge asked for (a prompted sample)")
+    margin = models.FloatField(null=True, blank=True, db_index=True,
+                               help_text="top-1 minus top-2 probability (the review queue's "
+                                         "uncertainty order: lowest first)")
+
+    objects = SampleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self):
         return f"{self.kind} sample {self.id} -> {self.predicted_label}"
+
+    def fill_margin(self):
+        if self.margin is None:
+            self.margin = top_margin(self.top5)
+
+    def save(self, *args, **kwargs):
+        self.fill_margin()
+        super().save(*args, **kwargs)
 
 
 def validate_correction(sample, is_correct, correct_label):
@@ -101,11 +127,13 @@ class Feedback(models.Model):
         REJECTED = "rejected"
 
     class Origin(models.TextChoices):
-        """How much the label is trusted: a person's answer on a prediction, or a challenge's
-        prompt (the person was asked to draw it; nobody checked what they drew)."""
+        """Who gave the label: a person's answer on a prediction, a challenge's prompt (the
+        person was asked to draw it; nobody checked what they drew), or a reviewer labelling a
+        sample directly (in the review queue)."""
 
         ANSWER = "answer"
         PROMPT = "prompt"
+        REVIEWER = "reviewer"
 
     sample = models.OneToOneField(
         Sample, on_delete=models.CASCADE, primary_key=True, related_name="feedback"
@@ -115,8 +143,13 @@ class Feedback(models.Model):
         max_length=1, blank=True, help_text="the right character when the prediction was wrong"
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
-    origin = models.CharField(max_length=6, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
     reviewer_notes = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the staff member whose decision set the status (empty: nobody, or automatic)",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
     synced_at = models.DateTimeField(
@@ -137,6 +170,11 @@ class Feedback(models.Model):
     def label(self):
         """The true character according to this feedback."""
         return self.sample.predicted_label if self.is_correct else self.correct_label
+
+    @property
+    def is_reviewed(self):
+        """Verified or rejected: from then on only a reviewer changes it."""
+        return self.status != self.Status.NEW
 
     def clean(self):
         self.correct_label = validate_correction(self.sample, self.is_correct, self.correct_label)
@@ -175,3 +213,68 @@ class FeedbackSummary(Feedback):
         proxy = True
         verbose_name = "summary"
         verbose_name_plural = "summary"
+
+
+class ReviewDecision(models.Model):
+    """One decision taken in the review queue, with the feedback as it was before (for undo)."""
+
+    class Action(models.TextChoices):
+        ACCEPT = "accept"
+        REJECT = "reject"
+        LABEL = "label"
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="review_decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    queue = models.CharField(max_length=12)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    label = models.CharField(max_length=1, blank=True, help_text="the label the decision stored")
+    before = models.JSONField(null=True, blank=True,
+                              help_text="the feedback's fields before (empty: it had none)")
+    decided = models.DateTimeField(auto_now_add=True, db_index=True)
+    undone = models.BooleanField(default=False)
+    gold = models.BooleanField(default=False, help_text="a known item mixed into the queue")
+    right = models.BooleanField(null=True, blank=True,
+                                help_text="on a known item: whether the decision matched it")
+
+    class Meta:
+        ordering = ["-decided", "-pk"]
+
+    def __str__(self):
+        return f"{self.action} {self.label} on {self.sample_id}"
+
+
+class GoldLabel(models.Model):
+    """A known item: a sample whose label is settled, mixed into reviewers' queues (when
+    HWR_REVIEW_GOLD_EVERY is set) to measure each reviewer's accuracy; their answers on it
+    change nothing."""
+
+    sample = models.OneToOneField(Sample, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="gold")
+    label = models.CharField(max_length=1)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "sample_id"]
+        verbose_name = "known item (gold)"
+        verbose_name_plural = "known items (gold)"
+
+    def __str__(self):
+        return f"gold {self.label} on {self.sample_id}"
+
+
+class Thumbnail(models.Model):
+    """A small re-encoded copy of a sample's image, made once, for list and review pages."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="thumbnails")
+    size = models.PositiveSmallIntegerField(help_text="longest side in pixels")
+    content_type = models.CharField(max_length=16)
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sample", "size"], name="one_thumbnail_per_size")]
+
+    def __str__(self):
+        return f"{self.size} px of {self.sample_id}"

@@ -12,7 +12,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -20,7 +20,8 @@ from PIL import Image
 
 from recognition.kinds import LABELS
 
-from .models import Feedback, FeedbackSubmission, Sample, validate_correction
+from .models import (
+    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, validate_correction)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,10 @@ def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
     """Store one answer on a sample: creates or updates its Feedback and appends to the trail.
 
     The sample row is locked so that concurrent answers on one sample serialise; the prediction
-    is read from the row, whatever the client sent. Returns (feedback, created).
+    is read from the row, whatever the client sent. An answer given here is the person's own
+    (origin "answer", also on a challenge drawing). Once a reviewer has verified or rejected
+    the feedback, only a reviewer changes it: a different answer is refused with 409 and
+    nothing is stored; the same answer again is recorded in the trail. Returns (feedback, created).
     """
     sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
     if sample is None:
@@ -59,9 +63,16 @@ def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
     created = feedback is None
     if created:
         feedback = Feedback.objects.create(sample=sample, is_correct=is_correct, correct_label=label)
-    elif (feedback.is_correct, feedback.correct_label) != (is_correct, label):
-        # A changed answer needs reviewing again.
+    elif feedback.is_reviewed:
+        if (feedback.is_correct, feedback.correct_label) != (is_correct, label):
+            raise FeedbackError(
+                f"the answer on this sample was already reviewed ({feedback.status}) and can no "
+                f"longer be changed here; the label stays {feedback.label!r}", status=409)
+    elif (feedback.is_correct, feedback.correct_label, feedback.origin) != (
+            is_correct, label, Feedback.Origin.ANSWER):
+        # A changed answer needs reviewing again; it is this person's, not the prompt's.
         feedback.is_correct, feedback.correct_label = is_correct, label
+        feedback.origin = Feedback.Origin.ANSWER
         feedback.status = Feedback.Status.NEW
         feedback.save()
     user = request.user if request.user.is_authenticated else None
@@ -93,9 +104,164 @@ def feedback_as_dict(feedback):
     }
 
 
-def set_status(queryset, status):
+def set_status(queryset, status, reviewer=None):
     """Reviewer decision on many feedbacks; `updated` moves so the sheet gets the change."""
-    return queryset.update(status=status, updated=timezone.now())
+    now = timezone.now()
+    return queryset.update(status=status, updated=now, reviewed_by=reviewer, reviewed_at=now)
+
+
+REVIEW_FIELDS = ("is_correct", "correct_label", "status", "origin", "reviewer_notes",
+                 "reviewed_by_id", "reviewed_at")
+
+
+def _snapshot(feedback):
+    if feedback is None:
+        return None
+    state = {name: getattr(feedback, name) for name in REVIEW_FIELDS}
+    state["reviewed_at"] = state["reviewed_at"] and state["reviewed_at"].isoformat()
+    return state
+
+
+@transaction.atomic
+def review(*, sample_id, action, label="", queue="", reviewer):
+    """A reviewer's decision on one sample, recorded (with the state before) so it can be undone.
+
+    accept: the answer stands (the user's, or on a sample without feedback the model's);
+    reject: the answer is not used (a sample without feedback gets a rejected one, so it
+    leaves the queue and is never trained on); label: the reviewer's own label, stored as
+    feedback of origin "reviewer" unless it is the answer already given.
+    Returns the ReviewDecision.
+    """
+    sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+    if sample is None:
+        raise FeedbackError(f"unknown sample {sample_id}", status=404)
+    if action not in ReviewDecision.Action.values:
+        raise FeedbackError(f"unknown action {action!r}: use accept, reject or label")
+    gold = GoldLabel.objects.filter(sample=sample).first()
+    if gold is not None:
+        return _answer_gold(sample, gold, action, label, queue, reviewer)
+    feedback = Feedback.objects.filter(sample=sample).first()
+    before = _snapshot(feedback)
+    if feedback is None:
+        feedback = Feedback(sample=sample, is_correct=True, origin=Feedback.Origin.REVIEWER)
+    if action == ReviewDecision.Action.LABEL:
+        is_correct = label == sample.predicted_label
+        try:
+            correct_label = validate_correction(sample, is_correct, "" if is_correct else label)
+        except ValidationError as error:
+            raise FeedbackError(error.messages[0], valid_labels=LABELS[sample.kind]) from error
+        if before is None or feedback.label != label:
+            feedback.is_correct, feedback.correct_label = is_correct, correct_label
+            feedback.origin = Feedback.Origin.REVIEWER
+    if action == ReviewDecision.Action.REJECT:
+        feedback.status = Feedback.Status.REJECTED
+        if before is None:
+            feedback.reviewer_notes = "rejected in the review queue: no usable character"
+    else:
+        feedback.status = Feedback.Status.VERIFIED
+    feedback.reviewed_by, feedback.reviewed_at = reviewer, timezone.now()
+    feedback.save()
+    return ReviewDecision.objects.create(
+        sample=sample, reviewer=reviewer, queue=queue, action=action, label=feedback.label,
+        before=before)
+
+
+def _answer_gold(sample, gold, action, label, queue, reviewer):
+    """A decision on a known item: scored against its label, and nothing else changes."""
+    if action == ReviewDecision.Action.LABEL and label not in LABELS[sample.kind]:
+        raise FeedbackError(f"{label!r} is not a valid {sample.kind} label",
+                            valid_labels=LABELS[sample.kind])
+    given = {ReviewDecision.Action.ACCEPT: sample.predicted_label,
+             ReviewDecision.Action.LABEL: label}.get(action, "")
+    return ReviewDecision.objects.create(sample=sample, reviewer=reviewer, queue=queue,
+                                         action=action, label=given, gold=True,
+                                         right=given == gold.label)
+
+
+def make_gold(queryset, added_by=None):
+    """Verified feedback becomes known items, with its label; returns how many are new."""
+    created = 0
+    for feedback in queryset.filter(status=Feedback.Status.VERIFIED).select_related("sample"):
+        _, made = GoldLabel.objects.get_or_create(
+            sample=feedback.sample, defaults={"label": feedback.label, "added_by": added_by})
+        created += made
+    return created
+
+
+def reviewer_accuracy():
+    """Per reviewer: known items answered, and how many rightly."""
+    rows = (ReviewDecision.objects.filter(gold=True, undone=False)
+            .values("reviewer__username")
+            .annotate(answered=Count("pk"), right=Count("pk", filter=Q(right=True)))
+            .order_by("reviewer__username"))
+    return [{"reviewer": row["reviewer__username"] or "(deleted user)", "answered": row["answered"],
+             "right": row["right"], "accuracy": round(100 * row["right"] / row["answered"], 1)}
+            for row in rows]
+
+
+@transaction.atomic
+def undo_last_review(reviewer):
+    """Put back the feedback as it was before this reviewer's latest decision still standing."""
+    decision = (ReviewDecision.objects.select_for_update()
+                .filter(reviewer=reviewer, undone=False).order_by("-decided", "-pk").first())
+    if decision is None:
+        raise FeedbackError("nothing to undo", status=409)
+    Sample.objects.select_for_update().filter(pk=decision.sample_id).first()
+    feedback = Feedback.objects.filter(sample_id=decision.sample_id).first()
+    if decision.gold:
+        pass  # a known item's answer changed nothing; it is only struck from the score
+    elif decision.before is None:
+        if feedback is not None:
+            feedback.delete()
+    elif feedback is not None:
+        for name, value in decision.before.items():
+            setattr(feedback, name, value)
+        feedback.save()
+    decision.undone = True
+    decision.save(update_fields=["undone"])
+    return decision
+
+
+def thumbnail(sample, size):
+    """(content type, bytes) of a `size`-pixel copy of the sample's image, made on first use
+    and stored, so list and review pages never send the original (a photo can be megabytes)."""
+    stored = Thumbnail.objects.filter(sample=sample, size=size).values_list("content_type", "data").first()
+    if stored is not None:
+        return stored[0], bytes(stored[1])
+    data = _shrink(sample, size)
+    try:
+        with transaction.atomic():
+            Thumbnail.objects.get_or_create(sample=sample, size=size,
+                                            defaults={"content_type": "image/webp", "data": data})
+    except OperationalError:
+        # The database is busy with writes (SQLite): served now, stored on a later view.
+        logger.warning("thumbnail of %s not stored this time", sample.pk, exc_info=True)
+    return "image/webp", data
+
+
+def _shrink(sample, size):
+    from PIL import ImageOps
+
+    try:
+        with sample.image.open("rb") as handle, Image.open(handle) as image:
+            image.draft("RGB", (size, size))  # JPEG photos decode at a fraction of their size
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                # Drawings with a transparent background: ink on white, as people saw them.
+                image = image.convert("RGBA")
+                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+            image = image.convert("RGB" if image.mode not in ("L", "1", "I;16", "I") else "L")
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+            buffer = io.BytesIO()
+            image.save(buffer, format="WEBP", quality=80, method=4)
+            return buffer.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        # The file is gone or unreadable: the model's 28x28 view stands in for it.
+        with Image.open(io.BytesIO(bytes(sample.normalized_png))) as image:
+            buffer = io.BytesIO()
+            image.convert("L").resize((size, size), Image.Resampling.NEAREST).save(
+                buffer, format="WEBP", lossless=True)
+            return buffer.getvalue()
 
 
 def mark_for_resync(queryset):
@@ -198,6 +364,7 @@ def summary(confusions=20):
         .order_by("-count", "sample__kind", "sample__predicted_label", "correct_label")[:confusions]
     )
     return {
+        "reviewers": reviewer_accuracy(),
         "statuses": Feedback.Status.values,
         "per_kind": [
             {"kind": row["sample__kind"], "total": row["total"],

@@ -1,10 +1,24 @@
-"""The page's feedback route: POST /feedback (CSRF-protected, JSON in and out)."""
-from django.http import JsonResponse
-from django.views.decorators.http import require_POST
+"""The page's feedback route (POST /feedback) and the staff review queue (/review/...)."""
+import json
+import uuid
+from functools import wraps
+from urllib.parse import quote
 
-from . import services
-from .models import FeedbackSubmission
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from recognition.kinds import KINDS, LABELS
+
+from . import selectors, services
+from .models import FeedbackSubmission, Sample
 from .schemas import parse_feedback
+
+REVIEW_PERMISSION = "feedback.change_feedback"
+# Ids a client may name as held or skipped in one request (each is 36 characters).
+MAX_EXCLUDED = 300
 
 
 def submit_from_request(request, channel, sample_id=None):
@@ -27,3 +41,150 @@ def submit_from_request(request, channel, sample_id=None):
 def submit_feedback(request):
     status, body = submit_from_request(request, FeedbackSubmission.Channel.PAGE)
     return JsonResponse(body, status=status)
+
+
+def reviewer_required(api=True):
+    """Staff holding feedback.change_feedback; others are sent to log in, or refused (403)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not (user.is_active and user.is_staff):
+                if api:
+                    return JsonResponse({"error": "log in as staff to review"}, status=403)
+                login = reverse("admin:login")
+                return redirect(f"{login}?next={quote(request.get_full_path())}")
+            if not user.has_perm(REVIEW_PERMISSION):
+                message = "reviewing needs the permission to change feedback"
+                if api:
+                    return JsonResponse({"error": message}, status=403)
+                return HttpResponse(message, status=403, content_type="text/plain")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@require_GET
+@reviewer_required(api=False)
+def review_page(request):
+    queue = request.GET.get("queue", "corrections")
+    if queue not in selectors.QUEUES:
+        queue = "corrections"
+    return render(request, "feedback/review.html", {
+        "queues": selectors.QUEUES,
+        "queue": queue,
+        "counts": selectors.queue_counts(),
+        "config": {
+            "queue": queue,
+            "items": reverse("feedback:review_items"),
+            "decide": reverse("feedback:review_decide"),
+            "undo": reverse("feedback:review_undo"),
+            "labels": {kind: "".join(LABELS[kind]) for kind in KINDS},
+            "queues": selectors.QUEUES,
+        },
+    })
+
+
+@require_GET
+@reviewer_required()
+def review_items(request):
+    """GET /review/items?queue=...&exclude=id,id: the next items and the counts of each queue."""
+    queue = request.GET.get("queue", "")
+    if queue not in selectors.QUEUES:
+        return JsonResponse({"error": f"unknown queue {queue!r}: use one of "
+                                      f"{', '.join(selectors.QUEUES)}"}, status=400)
+    exclude = [part for part in request.GET.get("exclude", "").split(",") if part]
+    if len(exclude) > MAX_EXCLUDED:
+        return JsonResponse({"error": f"exclude at most {MAX_EXCLUDED} ids"}, status=400)
+    try:
+        count = min(max(int(request.GET.get("count", 5)), 1), 20)
+    except ValueError:
+        return JsonResponse({"error": "count must be a whole number"}, status=400)
+    try:
+        samples = selectors.next_samples(queue, exclude=_valid_ids(exclude), count=count,
+                                         reviewer=request.user)
+    except ValueError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    # Their previews are made here, ahead of the reviewer, so that showing one is a plain read.
+    for sample in samples:
+        services.thumbnail(sample, selectors.PREVIEW_SIZE)
+    return JsonResponse({"items": [selectors.item_as_dict(sample) for sample in samples],
+                         "counts": selectors.queue_counts()})
+
+
+def _valid_ids(ids):
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return valid
+
+
+def _json_body(request):
+    if request.content_type != "application/json":
+        raise services.FeedbackError("the body must be JSON (Content-Type: application/json)",
+                                     status=415)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise services.FeedbackError("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise services.FeedbackError("the body must be a JSON object")
+    return data
+
+
+@require_POST
+@reviewer_required()
+def review_decide(request):
+    """POST /review/decide {"sample_id", "action": accept|reject|label, "label", "queue"}."""
+    try:
+        data = _json_body(request)
+        sample_id = _valid_ids([str(data.get("sample_id", ""))])
+        if not sample_id:
+            raise services.FeedbackError("sample_id: a sample id is required")
+        label = data.get("label") or ""
+        if not isinstance(label, str):
+            raise services.FeedbackError("label must be one character")
+        decision = services.review(sample_id=sample_id[0], action=data.get("action"),
+                                   label=label, queue=str(data.get("queue", ""))[:12],
+                                   reviewer=request.user)
+    except services.FeedbackError as error:
+        return JsonResponse({"error": error.message, **error.extra}, status=error.status)
+    return JsonResponse({"decision": {"sample_id": str(decision.sample_id),
+                                      "action": decision.action, "label": decision.label},
+                         "counts": selectors.queue_counts()})
+
+
+@require_POST
+@reviewer_required()
+def review_undo(request):
+    """POST /review/undo: the reviewer's latest decision is taken back; its item comes back."""
+    try:
+        decision = services.undo_last_review(request.user)
+    except services.FeedbackError as error:
+        return JsonResponse({"error": error.message}, status=error.status)
+    sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
+    return JsonResponse({"item": selectors.item_as_dict(sample), "queue": decision.queue,
+                         "counts": selectors.queue_counts()})
+
+
+@transaction.non_atomic_requests  # a read, and the one request a page sends many of at once
+@require_GET
+def sample_image(request, sample_id, size):
+    """A sample's image shrunk to `size` pixels (made once, then stored): staff only."""
+    user = request.user
+    if not (user.is_active and user.is_staff and (
+            user.has_perm("feedback.view_sample") or user.has_perm("feedback.view_feedback"))):
+        return JsonResponse({"error": "log in as staff to see samples"}, status=403)
+    if size not in selectors.IMAGE_SIZES:
+        return JsonResponse({"error": f"size must be one of {selectors.IMAGE_SIZES}"}, status=404)
+    sample = get_object_or_404(Sample.objects.only("pk", "image", "normalized_png"), pk=sample_id)
+    content_type, data = services.thumbnail(sample, size)
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -112,8 +112,9 @@ HWR_RATE_LIMIT = env("HWR_RATE_LIMIT", default="")
 # the one the outermost of them saw; 0 (no proxy) uses the connection's address and ignores the
 # header, which any client can write.
 HWR_TRUSTED_PROXIES = env.int("HWR_TRUSTED_PROXIES", default=0)
-# Challenge drawings whose prompt the model gives less than this probability wait for review.
-HWR_CHALLENGE_MIN_PROBABILITY = env.float("HWR_CHALLENGE_MIN_PROBABILITY", default=0.05)
+# Challenge drawings are accepted without review only when the model's best guess is the prompt,
+# ahead of the next character by at least this much probability; the others wait for review.
+HWR_CHALLENGE_MIN_MARGIN = env.float("HWR_CHALLENGE_MIN_MARGIN", default=0.5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -221,3 +222,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Background jobs (retrain from the admin): Django's tasks framework, the django-tasks backport
+# on Django 5.2, with its database backend, so jobs wait in this database and no other service
+# is needed; `manage.py db_worker` (where requirements-ml.txt is installed) runs them.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Review queue: every this many decisions, a known (gold) item is mixed in to measure the
+# reviewer's accuracy (0: never, the single-reviewer default).
+HWR_REVIEW_GOLD_EVERY = env.int("HWR_REVIEW_GOLD_EVERY", default=0)

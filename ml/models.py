@@ -39,3 +39,53 @@ class ModelVersion(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.version}{' (active)' if self.is_active else ''}"
+
+
+class RetrainJob(models.Model):
+    """One `retrain` run started from the admin, carried out by the task worker.
+
+    The worker writes its stage, progress and log here as it goes, so the admin can follow it;
+    at most one job per model is queued or running at a time (a database constraint).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    options = models.JSONField(default=dict, blank=True, help_text="retrain's options")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    stage = models.CharField(max_length=64, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    log = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, blank=True,
+                               help_text="promoted, kept-inactive, too-few or dry-run")
+    message = models.TextField(blank=True)
+    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="the version this run registered")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(status__in=["queued", "running"]),
+                name="one_active_retrain_per_model"),
+        ]
+
+    def __str__(self):
+        return f"retrain {self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE

@@ -112,7 +112,7 @@ def replay_sample(kind, count, seed):
     return images[chosen], labels[chosen]
 
 
-def fine_tune(bundle_dir, images, labels, options):
+def fine_tune(bundle_dir, images, labels, options, progress=None):
     """The active version's Keras model, trained a few epochs on the mix, with augmentation.
 
     Batch-norm layers stay frozen (inference mode): re-estimating their statistics on a small,
@@ -132,9 +132,15 @@ def fine_tune(bundle_dir, images, labels, options):
     model.compile(optimizer=keras.optimizers.Adam(options.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     original = [weights.copy() for weights in model.get_weights()]
+    callbacks = []
+    if progress is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(
+            "fine-tuning", epoch=epoch + 1, epochs=options.epochs,
+            loss=round(float(logs.get("loss", 0)), 4),
+            accuracy=round(float(logs.get("accuracy", 0)), 4))))
     history = model.fit(
         make_dataset(images[..., None], labels, options.batch_size, options.seed, training=True),
-        epochs=options.epochs, verbose=2,
+        epochs=options.epochs, verbose=2, callbacks=callbacks,
     )
     # Weight-space ensembling (WiSE-FT): part of the way from the active weights to the
     # fine-tuned ones keeps most of the gain and forgets much less of the base data.
@@ -195,9 +201,14 @@ def gate(metrics, options):
     return reasons
 
 
-def run(kind, options=Options(), log=print):
-    """The whole `manage.py retrain`; the active version and its files are never modified."""
+def run(kind, options=Options(), log=print, progress=None):
+    """The whole `manage.py retrain`; the active version and its files are never modified.
+
+    `progress(stage, **figures)`, when given, hears of each step (the admin's job page).
+    """
+    progress = progress or (lambda stage, **figures: None)
     started = time.monotonic()
+    progress("loading feedback")
     active = _active_row(kind)
     images, labels, image_hashes = load_feedback(kind, options.include_unreviewed, log,
                                                  options.include_prompted)
@@ -212,7 +223,10 @@ def run(kind, options=Options(), log=print):
     mix_labels = np.concatenate([train_labels, replay_labels])
     log(f"fine-tuning {kind} {active.version} on {len(train_labels)} feedback + "
         f"{len(replay_labels)} replay samples; {int(in_holdout.sum())} held out")
-    model, history = fine_tune(active.bundle_dir, mix_images, mix_labels, options)
+    progress("fine-tuning", epoch=0, epochs=options.epochs, feedback_train=int(len(train_labels)),
+             feedback_holdout=int(in_holdout.sum()), replay=int(len(replay_labels)))
+    model, history = fine_tune(active.bundle_dir, mix_images, mix_labels, options, progress)
+    progress("evaluating")
 
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
     standard = datasets.load_test_set(STANDARD_TEST[kind], LABELS[kind], options.test_limit,
@@ -231,6 +245,8 @@ def run(kind, options=Options(), log=print):
                                 (images[in_holdout], labels[in_holdout]), standard_set)
         reasons = gate(metrics, options)
         metrics["seconds"] = round(time.monotonic() - started, 1)
+        progress("gate", gate={name: metrics[name] for name in ("feedback_holdout", "standard_test")},
+                 refused=reasons)
         if options.dry_run:
             verdict = "would be promoted" if not reasons else "would be refused: " + "; ".join(reasons)
             return Outcome("dry-run", f"dry run, nothing registered; the candidate {verdict}.",

@@ -37,7 +37,7 @@ def free_port():
 
 def start_server(workdir):
     env = {**os.environ, "DEBUG": "True", "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
-           "MEDIA_ROOT": str(workdir / "media"), "HWR_API_RATE_LIMIT": ""}
+           "MEDIA_ROOT": str(workdir / "media"), "HWR_RATE_LIMIT": ""}
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
     port = free_port()

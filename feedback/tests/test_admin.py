@@ -56,9 +56,10 @@ def test_list_shows_thumbnails_labels_and_review_columns(admin_client, reviewed)
     html = response.content.decode()
     assert html.count('src="data:image/png;base64,') == len(reviewed)
     sample = reviewed["letter_case"].sample
-    assert f'src="{sample.image.url}"' in html
-    for column in ("original", "normalised", "predicted", "corrected", "confidence", "kind", "source",
-                   "model_version", "status", "synced"):
+    assert f'src="/review/image/{sample.pk}/64"' in html, "a small copy, never the original"
+    assert sample.image.url not in html
+    for column in ("short_id", "original", "normalised", "predicted", "corrected", "confidence", "kind",
+                   "model_version", "status", "origin", "synced"):
         assert f'class="sortable column-{column}' in html or f'class="column-{column}' in html, column
 
 
@@ -184,3 +185,31 @@ def test_summary_page_without_feedback(admin_client):
     assert response.status_code == 200
     assert response.context["summary"]["per_kind"] == []
     assert "No feedback yet." in response.content.decode()
+
+
+def test_view_only_staff_can_look_but_not_review(client, django_user_model, reviewed):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="a-long-pass-phrase",
+                                                 is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_feedback", "view_sample"]))
+    client.force_login(user)
+    assert client.get(CHANGELIST).status_code == 200
+    pending = reviewed["digit_wrong_again"]
+    for action in ("verify", "reject", "resync"):
+        run_action(client, action, pending, reviewed["digit_right"])
+    assert Feedback.objects.get(pk=pending.pk).status == "new"
+    assert Feedback.objects.get(pk=reviewed["digit_right"].pk).synced_at is not None
+    change = reverse("admin:feedback_feedback_change", args=[pending.pk])
+    client.post(change, {"is_correct": "", "correct_label": "9", "status": "verified"})
+    assert Feedback.objects.get(pk=pending.pk).status == "new"
+
+
+def test_sample_and_feedback_pages_show_top_k_as_a_table_and_a_small_image(admin_client, reviewed):
+    sample = reviewed["letter_case"].sample
+    for url in (reverse("admin:feedback_sample_change", args=[sample.pk]),
+                reverse("admin:feedback_feedback_change", args=[sample.pk])):
+        html = admin_client.get(url).content.decode()
+        assert "<th>label</th><th>probability</th>" in html and "<td>a</td><td>70.0 %</td>" in html
+        assert f'src="/review/image/{sample.pk}/320"' in html
+        assert f'src="{sample.image.url}"' not in html  # only linked, as "original file"

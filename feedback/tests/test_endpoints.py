@@ -44,15 +44,48 @@ def test_first_answer_creates_feedback_and_trail(client, make_sample, route):
 def test_second_answer_updates_feedback_and_appends_to_trail(client, make_sample, route):
     sample = make_sample(kind="letter", predicted="a")
     post(client, route, sample.pk, answer(sample, True))
-    Feedback.objects.filter(pk=sample.pk).update(status=Feedback.Status.VERIFIED)
     response = post(client, route, sample.pk, answer(sample, False, "A"))
     assert response.status_code == 200
     feedback = Feedback.objects.get(pk=sample.pk)
     assert (feedback.is_correct, feedback.correct_label) == (False, "A")
-    assert feedback.status == Feedback.Status.NEW, "a changed answer goes back to review"
+    assert feedback.status == Feedback.Status.NEW
     trail = list(feedback.submissions.order_by("submitted").values_list("is_correct", "correct_label"))
     assert trail == [(True, ""), (False, "A")]
     assert Feedback.objects.count() == 1
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("status", ["verified", "rejected"])
+def test_a_reviewed_answer_is_not_changed_by_answering_again(client, make_sample, route, status):
+    """Issue 24.7: whoever holds a sample id cannot undo a reviewer's decision."""
+    sample = make_sample(kind="letter", predicted="a")
+    post(client, route, sample.pk, answer(sample, False, "A"))
+    Feedback.objects.filter(pk=sample.pk).update(status=status)
+    response = post(client, route, sample.pk, answer(sample, True))
+    assert response.status_code == 409
+    assert "already reviewed" in response.json()["error"]
+    feedback = Feedback.objects.get(pk=sample.pk)
+    assert (feedback.is_correct, feedback.correct_label, feedback.status) == (False, "A", status)
+    assert feedback.submissions.count() == 1
+    # The same answer again is no change: recorded in the trail, the review stands.
+    response = post(client, route, sample.pk, answer(sample, False, "A"))
+    assert response.status_code == 200 and response.json()["feedback"]["status"] == status
+    assert feedback.submissions.count() == 2
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_an_answer_on_a_challenge_drawing_is_the_persons_own(client, make_sample, route):
+    """Issue 24.7: the origin says who gave the label; a person's answer is not the prompt's."""
+    sample = make_sample(kind="digit", predicted="1")
+    Feedback.objects.create(sample=sample, is_correct=False, correct_label="7",
+                            origin=Feedback.Origin.PROMPT)
+    response = post(client, route, sample.pk, answer(sample, False, "7"))
+    assert response.status_code == 200
+    feedback = Feedback.objects.get(pk=sample.pk)
+    assert (feedback.origin, feedback.status, feedback.label) == ("answer", "new", "7")
+    response = post(client, route, sample.pk, answer(sample, True))
+    feedback.refresh_from_db()
+    assert (feedback.origin, feedback.label) == ("answer", "1")
 
 
 @pytest.mark.parametrize("route", ROUTES)

@@ -66,3 +66,27 @@ def test_activating_two_versions_of_one_model_is_refused(admin_client, versions)
     )
     assert "at most one version per model" in response.content.decode()
     assert ModelVersion.objects.get(name="digit", is_active=True).pk == original.pk
+
+
+@pytest.fixture
+def view_only_staff(client, django_user_model):
+    """Staff with only the view permissions of the registry and the feedback."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="a-long-pass-phrase",
+                                                 is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(
+        codename__in=["view_modelversion", "view_feedback", "view_sample"]))
+    client.force_login(user)
+    return client
+
+
+def test_view_only_staff_cannot_switch_the_served_model(view_only_staff, versions):
+    original, child = versions
+    changelist = reverse("admin:ml_modelversion_changelist")
+    assert view_only_staff.get(changelist).status_code == 200
+    for action in ("activate_selected", "roll_back"):
+        view_only_staff.post(changelist, {"action": action, "_selected_action": [child.pk]})
+        assert ModelVersion.objects.get(name="digit", is_active=True).pk == original.pk, action
+    page = view_only_staff.get(changelist).content.decode()
+    assert "activate_selected" not in page and "roll_back" not in page

@@ -1,0 +1,112 @@
+"""Reads for the review queue: what is waiting, in which order, and how much is left."""
+import base64
+from itertools import zip_longest
+
+from django.conf import settings
+from django.urls import reverse
+
+from .models import Feedback, GoldLabel, ReviewDecision, Sample
+
+# The queues a reviewer can work through, in the order the page offers them.
+QUEUES = {
+    "corrections": "Corrections waiting",
+    "confirmed": "Answers confirmed by users",
+    "challenge": "Challenge drawings waiting",
+    "unlabelled": "Unlabelled, least sure first",
+}
+# Unlabelled samples are picked among this many of the least sure ones, spread over labels
+# and model versions, so that one confusing class does not fill a whole session.
+UNLABELLED_CANDIDATES = 300
+PREVIEW_SIZE = 320
+THUMBNAIL_SIZE = 64
+IMAGE_SIZES = (THUMBNAIL_SIZE, PREVIEW_SIZE)
+
+
+def waiting_feedback(queue):
+    """Feedback of one feedback queue that no reviewer has decided on yet."""
+    new = Feedback.objects.filter(status=Feedback.Status.NEW)
+    if queue == "corrections":
+        return new.filter(origin=Feedback.Origin.ANSWER, is_correct=False)
+    if queue == "confirmed":
+        return new.filter(origin=Feedback.Origin.ANSWER, is_correct=True)
+    if queue == "challenge":
+        return new.filter(origin=Feedback.Origin.PROMPT)
+    raise ValueError(f"unknown feedback queue {queue!r}")
+
+
+def unlabelled_samples():
+    return Sample.objects.filter(feedback__isnull=True)
+
+
+def queue_counts():
+    counts = {queue: waiting_feedback(queue).count() for queue in QUEUES if queue != "unlabelled"}
+    counts["unlabelled"] = unlabelled_samples().count()
+    return counts
+
+
+def gold_due(reviewer, exclude=()):
+    """The known item to show this reviewer now, if one is due (every HWR_REVIEW_GOLD_EVERY
+    decisions, when set) and one is left that they have not answered."""
+    every = settings.HWR_REVIEW_GOLD_EVERY
+    if not every or reviewer is None:
+        return None
+    recent = list(ReviewDecision.objects.filter(reviewer=reviewer, undone=False)
+                  .order_by("-decided", "-pk").values_list("gold", flat=True)[:every])
+    if len(recent) < every or any(recent):
+        return None
+    answered = ReviewDecision.objects.filter(reviewer=reviewer, gold=True, undone=False)
+    return (GoldLabel.objects.exclude(sample_id__in=answered.values("sample_id"))
+            .exclude(sample_id__in=exclude).values_list("sample_id", flat=True).first())
+
+
+def next_samples(queue, exclude=(), count=5, reviewer=None):
+    """The next `count` samples of `queue`, leaving out the ids the reviewer holds or skipped.
+
+    Feedback queues are first come, first served; unlabelled samples come least sure first
+    (lowest top-1 margin), taken in turn from each (kind, predicted label, model version).
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    if queue != "unlabelled":
+        ids = list(waiting_feedback(queue).exclude(sample_id__in=exclude)
+                   .order_by("created", "sample_id").values_list("sample_id", flat=True)[:count])
+    else:
+        candidates = (unlabelled_samples().exclude(pk__in=exclude).filter(margin__isnull=False)
+                      .order_by("margin", "created")
+                      .values_list("pk", "kind", "predicted_label", "model_version")
+                      [:UNLABELLED_CANDIDATES])
+        groups = {}
+        for pk, *group in candidates:
+            groups.setdefault(tuple(group), []).append(pk)
+        ids = [pk for turn in zip_longest(*groups.values()) for pk in turn if pk is not None][:count]
+    gold = gold_due(reviewer, exclude)
+    if gold is not None:
+        ids = [gold] + ids[:count - 1]
+    by_id = Sample.objects.select_related("feedback", "word", "gold").in_bulk(ids)
+    return [by_id[pk] for pk in ids]
+
+
+def item_as_dict(sample):
+    """What the review page shows of one sample (a known item is shown without its answer)."""
+    feedback = None if hasattr(sample, "gold") else getattr(sample, "feedback", None)
+    return {
+        "sample_id": str(sample.pk),
+        "kind": sample.kind,
+        "source": sample.source,
+        "predicted": sample.predicted_label,
+        "confidence": sample.confidence,
+        "margin": sample.margin,
+        "top5": sample.top5,
+        "model": f"{sample.model_name} {sample.model_version}",
+        "prompt": sample.prompt,
+        "word": sample.word.text if sample.word_id else None,
+        "created": sample.created.isoformat(),
+        "image": reverse("feedback:sample_image", args=[sample.pk, PREVIEW_SIZE]),
+        "normalized": "data:image/png;base64," + base64.b64encode(bytes(sample.normalized_png)).decode(),
+        "feedback": None if feedback is None else {
+            "label": feedback.label,
+            "is_correct": feedback.is_correct,
+            "origin": feedback.origin,
+            "status": feedback.status,
+        },
+    }
