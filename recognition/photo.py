@@ -44,7 +44,8 @@ SHEET_SIDE = 256        # the small copy the sheet is found on
 SHEET_MAX_COVER = 0.92  # a bright region covering more than this is the whole picture
 LINE_LENGTH = 0.3       # a ruled line is at least this share of the sheet across
 LONE_LINE = 0.7         # a line alone (a margin line) is removed when it spans this share
-LINE_TILT = 0.015       # how far across (share of the sheet) a line may wander along it
+LINE_TILT = 0.025       # how far across (share of the sheet) a line may wander along it
+LINE_ASPECT = 6         # a piece longer than this many times its width is a line, not writing
 LINE_THICKNESS = 0.006  # a printed line is at most this share of the sheet thick (a felt pen is more)
 INK_CONTRAST = 0.1      # darker than the paper by this share is ink
 
@@ -338,8 +339,12 @@ def _most_plausible_group(mask, sheet, multi):
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = areas >= min(max(6, 0.02 * areas.max()), areas.max())
-    # The main piece's height sets the reach: a character cut by a ruled line is still one.
-    tall = float(stats[1 + int(np.argmax(areas)), cv2.CC_STAT_HEIGHT])
+    # The main piece's height sets the reach (a character cut by a ruled line is still one); a
+    # long thin piece (what is left of a line) is no guide.
+    sides = np.sort(stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]], axis=1)
+    shaped = sides[:, 1] < LINE_ASPECT * np.maximum(sides[:, 0], 1)
+    main = int(np.argmax(np.where(shaped, areas, 0))) if shaped.any() else int(np.argmax(areas))
+    tall = float(stats[1 + main, cv2.CC_STAT_HEIGHT])
     keep = np.concatenate([[False], big])
     mask = keep[labels]
     reach_x = max(3, round((0.8 if multi else 0.3) * tall))
@@ -356,5 +361,7 @@ def _most_plausible_group(mask, sheet, multi):
     # Writing is strokes: a dense block, or one spanning a large part of the sheet, is not.
     spread = stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]
     blocky = (ink > 0.5 * spread) | (spread > 0.25 * np.count_nonzero(sheet))
+    sides = np.sort(stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]], axis=1)
+    blocky |= sides[:, 1] > (3 if multi else 1) * LINE_ASPECT * np.maximum(sides[:, 0], 1)  # a line
     score = ink * (1.0 - offset) * np.where(hugging, 0.3, 1.0) * np.where(blocky, 0.1, 1.0)
     return mask & (groups == 1 + int(np.argmax(score)))
