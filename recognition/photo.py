@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 # Longest side the photo pipeline works at: a character a tenth of the picture high still has
-# the 80 px that normalisation draws at, and the whole pipeline stays under 100 ms of CPU.
+# the 80 px that normalisation draws at, and a photo costs about a tenth of a second of CPU.
 WORK_SIDE = 1200
 # Pictures smaller than this are scans or crops: no room for a sheet on a table.
 MIN_PHOTO_SIDE = 64
@@ -35,7 +35,7 @@ MIN_PHOTO_SIDE = 64
 EVEN_BORDER = 0.1
 # On a copy SOLID_SIDE across, a stroke is narrower than SOLID pixels; a sheet is not.
 SOLID_SIDE, SOLID = 128, 9
-# A picture this small with no sheet edge in it is a crop of the writing: all its ink is read.
+# A picture smaller than this is a crop of the writing: no sheet is looked for, all its ink is read.
 MIN_PAGE_SIDE = 400
 LIGHT_SIDE = 160        # the small copy the light is estimated on
 EVEN_LIGHT = 0.05       # paper whose light varies less than this is evenly lit
@@ -55,7 +55,6 @@ class Writing:
     """The writing found in a picture: a clean grey image of it, and where it lies."""
 
     image: Image.Image   # "L", paper white, what ink_map reads
-    corners: np.ndarray  # 4x2: `image`'s corners in the picture's pixels (x, y)
     transform: np.ndarray  # 3x3: picture pixels -> `image` pixels (homogeneous)
 
     def to_picture(self, points):
@@ -127,11 +126,7 @@ def _inside(crop, transform, shape):
 
 
 def _writing(gray, transform):
-    height, width = gray.shape
-    inverse = np.linalg.inv(transform)
-    corners = cv2.perspectiveTransform(
-        np.float64([[[0, 0]], [[width, 0]], [[width, height]], [[0, height]]]), inverse).reshape(-1, 2)
-    return Writing(Image.fromarray(np.ascontiguousarray(gray), "L"), corners, transform)
+    return Writing(Image.fromarray(np.ascontiguousarray(gray), "L"), transform)
 
 
 def _translation(dx, dy):
