@@ -21,7 +21,8 @@ from PIL import Image
 from recognition.kinds import LABELS
 
 from .models import (
-    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, validate_correction)
+    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, Word,
+    validate_correction)
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +288,34 @@ def purge_samples(queryset, chunk_size=500):
             deleted += doomed.delete()[1].get(Sample._meta.label, 0)
             transaction.on_commit(lambda names=names: _delete_files(storage, names))
     return deleted
+
+
+def expired_words(now=None):
+    """Words older than the retention none of whose characters has feedback (a word whose
+    characters are all gone included): nothing that training or review uses refers to them."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.HWR_SAMPLE_RETENTION_DAYS)
+    return Word.objects.filter(created__lt=cutoff).exclude(characters__feedback__isnull=False)
+
+
+def purge_words(queryset, chunk_size=200):
+    """Delete words with their characters; their image files once each chunk is committed.
+    Returns (words deleted, characters deleted)."""
+    storage = Word._meta.get_field("image").storage
+    words = characters = 0
+    while pks := list(queryset.order_by("pk").values_list("pk", flat=True)[:chunk_size]):
+        with transaction.atomic():
+            # Filtered again at deletion: a word whose character got feedback meanwhile is kept.
+            doomed = queryset.filter(pk__in=pks)
+            names = [name for name in doomed.values_list("image", flat=True) if name]
+            names += [name for name in Sample.objects.filter(word__in=doomed)
+                      .values_list("image", flat=True) if name]
+            counts = doomed.delete()[1]
+            words += counts.get(Word._meta.label, 0)
+            characters += counts.get(Sample._meta.label, 0)
+            transaction.on_commit(lambda names=names: _delete_files(storage, names))
+        if not counts:
+            break
+    return words, characters
 
 
 def _delete_files(storage, names):
