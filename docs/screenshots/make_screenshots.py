@@ -16,11 +16,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from recognition.tests.browser import draw  # noqa: E402  (the mouse drawing the page tests use)
 VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -52,19 +54,6 @@ def start_server(workdir):
             time.sleep(0.2)
     server.kill()
     raise SystemExit("the development server did not start")
-
-
-def draw(page, strokes, steps=10):
-    box = page.locator("#canvas").bounding_box()
-    at = lambda p: (box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"])
-    for stroke in strokes:
-        page.mouse.move(*at(stroke[0]))
-        page.mouse.down()
-        for start, end in zip(stroke, stroke[1:]):
-            for step in range(1, steps + 1):
-                t = step / steps
-                page.mouse.move(*at((start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)))
-        page.mouse.up()
 
 
 def save(page, name):
