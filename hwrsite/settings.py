@@ -96,6 +96,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         transaction_mode="IMMEDIATE",
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
+    # Tests use a file, not Django's shared in-memory database: the live server's threads then
+    # each have their own connection, as gunicorn's do, instead of interleaving savepoints on one.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 # The cache counts POST requests for the rate limit; with more than one worker it must be one
 # they all share (redis://..., or filecache:///path on a single host).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
