@@ -85,6 +85,8 @@ def small_images(draw):
     fmt = draw(st.sampled_from(["PNG", "JPEG", "GIF", "BMP", "WEBP"]))
     if fmt == "JPEG" and image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
+    if fmt == "BMP" and image.mode == "LA":  # BMP has no grey with alpha
+        image = image.convert("RGBA")
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
