@@ -5,21 +5,30 @@ most confusions come first. Each drawing becomes a Sample (with `prompt`) and a 
 origin "prompt": verified at once only when the model clearly reads the prompt (see
 `clearly_the_prompt`), otherwise left "new" (not training data) until a reviewer verifies it,
 so scribbles do not become labels.
-The session keeps the current prompt (the server decides what was asked, and times it), the
-streak and the progress.
+
+The challenge keeps no state on the server between requests (a session row per visitor would let
+anyone fill the sessions table by calling /challenge/next in a loop): the current prompt, when it
+was asked, the streak and the progress travel in a token the server signs (`sign_token`) and the
+page sends back. The server still decides what was asked and times it, since the page cannot
+change a signed token; each prompt names the id of the Sample its answer will be, so one prompt
+stores at most one drawing however often its token is sent.
 """
 import random
 import time
+import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.core import signing
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, When
 
 from feedback.models import Feedback, Sample
 from recognition.kinds import LABELS
 from recognition.services import RecognitionError, check_kind, recognize
 
-SESSION_KEY = "challenge"
+TOKEN_SALT = "challenge.token"
+# A prompt is scored only this long after it was asked; the page then asks for a new one.
+ANSWER_WITHIN_SECONDS = 3600
 # Candidates a prompt is drawn from (the neediest labels), so the same one is not asked forever.
 CANDIDATES = 5
 # A confusion counts as this many missing verified samples, for both of its labels.
@@ -65,19 +74,65 @@ def choose_prompt(kind, recent=(), rng=random):
     return rng.choice([label for label in labels if need[label] <= cutoff])
 
 
-def start(session, kind):
-    """Ask for a new character of `kind`; keeps the streak and progress of the session."""
+def sign_token(state):
+    """The challenge state as a token the page keeps and sends back (readable, not changeable)."""
+    return signing.dumps(state, salt=TOKEN_SALT, compress=True)
+
+
+def read_token(token):
+    """The state `sign_token` signed; raises signing.BadSignature for anything else."""
+    return signing.loads(token, salt=TOKEN_SALT)
+
+
+def start(token, kind):
+    """Ask for a new character of `kind`; keeps the streak and progress of `token`, if any.
+
+    A token that does not verify (none, or one signed with another key) starts a new round:
+    asking for a character needs no state.
+    """
     check_kind(kind)
-    state = session.get(SESSION_KEY) or {"streak": 0, "best_streak": 0, "done": 0, "points": 0}
-    recent = [label for label in state.get("recent", [state.get("prompt")]) if label in LABELS[kind]]
+    try:
+        state = read_token(token) if token else None
+    except signing.BadSignature:
+        state = None
+    return ask(state or {"streak": 0, "best_streak": 0, "done": 0, "points": 0}, kind)
+
+
+def ask(state, kind):
+    """Choose the next prompt of `kind` (none of the recent ones) and sign the new state."""
+    recent = [label for label in state.get("recent", []) if label in LABELS[kind]]
     prompt = choose_prompt(kind, recent)
-    state.update(kind=kind, prompt=prompt, asked_at=time.time(), recent=(recent + [prompt])[-RECENT:])
-    session[SESSION_KEY] = state
-    return public(state)
+    state = {key: state[key] for key in ("streak", "best_streak", "done", "points")}
+    state.update(kind=kind, prompt=prompt, asked_at=time.time(), recent=(recent + [prompt])[-RECENT:],
+                 sample_id=str(uuid.uuid4()))
+    return {**public(state), "token": sign_token(state)}
 
 
 def public(state):
     return {key: state[key] for key in ("kind", "prompt", "streak", "best_streak", "done", "points")}
+
+
+def asked_prompt(token):
+    """The state of the prompt `token` asked, if it may still be answered; else a 409 saying
+    why (the page then asks for a new character)."""
+    if not token:
+        raise RecognitionError("no challenge in progress: ask for a character first", status=409)
+    try:
+        state = read_token(token)
+    except signing.BadSignature:
+        raise RecognitionError("this challenge was not issued by this server: a new character "
+                               "is shown, draw that one", status=409) from None
+    if time.time() - state["asked_at"] > ANSWER_WITHIN_SECONDS:
+        raise RecognitionError(f"this character was asked more than {ANSWER_WITHIN_SECONDS // 60} "
+                               "minutes ago: a new one is shown, draw that one", status=409)
+    if Sample.objects.filter(pk=state["sample_id"]).exists():
+        raise already_answered()
+    return state
+
+
+def already_answered():
+    return RecognitionError("this character was answered already: a new one is shown, draw that "
+                            "one", status=409)
 
 
 def clearly_the_prompt(prompt, top5, margin=None):
@@ -98,14 +153,15 @@ def clearly_the_prompt(prompt, top5, margin=None):
     return best == prompt.upper() and ranked[0] - ranked[1] >= margin
 
 
-def answer(session, image, request_source=Sample.Source.CANVAS):
-    """Score a drawing of the session's current prompt, store it, and ask for the next one."""
-    state = session.get(SESSION_KEY)
-    if not state or not state.get("prompt"):
-        raise RecognitionError("no challenge in progress: ask for a character first", status=409)
+def answer(token, image, request_source=Sample.Source.CANVAS):
+    """Score a drawing of the prompt `token` asked, store it, and ask for the next one."""
+    state = asked_prompt(token)
     kind, prompt = state["kind"], state["prompt"]
     seconds = round(time.time() - state["asked_at"], 2)
-    result = recognize(image, kind, request_source, prompt=prompt)
+    try:
+        result = recognize(image, kind, request_source, prompt=prompt, sample_id=state["sample_id"])
+    except IntegrityError:  # the same token, answered by another request meanwhile
+        raise already_answered() from None
     probability = result["prompt_probability"]
     plausible = clearly_the_prompt(prompt, result["top5"])
     right = result["label"] == prompt
@@ -120,8 +176,7 @@ def answer(session, image, request_source=Sample.Source.CANVAS):
     state["best_streak"] = max(state["best_streak"], state["streak"])
     state["done"] += 1
     state["points"] += score
-    session[SESSION_KEY] = state
-    next_state = start(session, kind)
+    next_state = ask(state, kind)
     return {
         "prompt": prompt, "label": result["label"], "right": right, "score": score,
         "seconds": seconds, "accepted": plausible, "sample_id": result["sample_id"],

@@ -1,10 +1,16 @@
-"""The challenge page and its two JSON endpoints; the work is done by challenge.services."""
+"""The challenge page and its two JSON endpoints; the work is done by challenge.services.
+
+The challenge's state travels in the X-Challenge header (the token the last answer gave), not
+in a session: anonymous play stores nothing on the server but the drawings.
+"""
 from django.db import transaction
 
 from recognition import forms
 from recognition.views import _page, json_post
 
 from . import services
+
+TOKEN_HEADER = "X-Challenge"
 
 
 def page(request):
@@ -13,12 +19,14 @@ def page(request):
 
 @json_post
 def next_prompt(request):
-    """POST /challenge/next?kind=letter: the character to draw now, with the session's progress."""
-    return services.start(request.session, request.GET.get("kind", "digit"))
+    """POST /challenge/next?kind=letter: the character to draw now, with the progress so far
+    and the token to send with the drawing."""
+    return services.start(request.headers.get(TOKEN_HEADER, ""), request.GET.get("kind", "digit"))
 
 
 @transaction.non_atomic_requests  # see recognition.services.recognize
 @json_post
 def answer(request):
-    """POST /challenge/answer {"image": data URL}: the score, and the next character."""
-    return services.answer(request.session, forms.read_drawing(request).image)
+    """POST /challenge/answer {"image": data URL}, with the prompt's token: the score, and the
+    next character."""
+    return services.answer(request.headers.get(TOKEN_HEADER, ""), forms.read_drawing(request).image)

@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from PIL import Image
 
 from feedback.models import Sample, Word
@@ -143,13 +143,15 @@ def case_insensitive_best(labels, probabilities):
     return {"label": label, "probability": round(merged[label], 6)}
 
 
-def recognize(data, kind, source, prompt="", crop=None):
+def recognize(data, kind, source, prompt="", crop=None, sample_id=None):
     """The one entry point of every route: predict, store a Sample, return the result JSON.
 
     The routes run it outside the request transaction: decoding and inference take a few
     milliseconds of CPU, and holding a database transaction that long would serialise the
     workers on SQLite. The Sample is one INSERT, atomic by itself. What is kept of the upload is
-    the grey picture that was read (`stored_png`): no metadata, bounded in size.
+    the grey picture that was read (`stored_png`): no metadata, bounded in size. A `sample_id`
+    (a challenge names it when it asks) is the Sample's id; if a Sample has it already, nothing
+    is stored and IntegrityError is raised.
     """
     picture, image28, result = _predict(data, kind, prompt, crop)
     normalized_png = to_png(image28)
@@ -165,8 +167,15 @@ def recognize(data, kind, source, prompt="", crop=None):
         model_name=result["model"]["name"],
         model_version=result["model"]["version"],
     )
+    if sample_id:
+        sample.id = sample_id
     sample.image.save(f"{sample.id}.png", ContentFile(stored_png(picture)), save=False)
-    sample.save()
+    try:
+        with transaction.atomic():
+            sample.save()
+    except IntegrityError:
+        sample.image.delete(save=False)
+        raise
     return {
         **result,
         "normalized_image": "data:image/png;base64," + base64.b64encode(normalized_png).decode(),

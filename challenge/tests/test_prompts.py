@@ -16,8 +16,11 @@ def test_a_fresh_install_asks_for_every_letter_both_cases():
 
 
 def test_skipping_never_brings_back_a_recent_prompt():
-    session = {}
-    prompts = [start(session, "digit")["prompt"] for _ in range(200)]
+    prompts, token = [], ""
+    for _ in range(200):
+        asked = start(token, "digit")
+        prompts.append(asked["prompt"])
+        token = asked["token"]
     for index in range(len(prompts)):
         window = prompts[max(0, index - RECENT + 1):index + 1]
         assert len(set(window)) == len(window), window

@@ -1,19 +1,28 @@
-/* Challenge page: the server says which character to draw (and keeps the time, the streak and
-   the progress in the session); the drawing is sent when the user is done. The verdict on the
+/* Challenge page: the server says which character to draw; the drawing is sent when the user is
+   done. The server keeps nothing between requests: the prompt, when it was asked, the streak
+   and the progress are in a token it signs, which the page sends back in the X-Challenge
+   header (and keeps in sessionStorage, so that a reload keeps the progress). The verdict on the
    last drawing stays beside the next prompt, above the canvas, so that it is seen on a phone. */
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const kind = $("kind");
   const pad = hwrPad($("canvas"));
+  const TOKEN_KEY = "hwr-challenge";
+  let token = "";
   let busyTimer = null;
+  try { token = sessionStorage.getItem(TOKEN_KEY) || ""; } catch (ignored) { /* storage off */ }
 
   function showProgress(state) {
     $("prompt").textContent = state.prompt;
     for (const key of ["streak", "best_streak", "done", "points"]) {
       $(key.replace("_", "-")).textContent = state[key];
     }
+    token = state.token;
+    try { sessionStorage.setItem(TOKEN_KEY, token); } catch (ignored) { /* storage off */ }
   }
+
+  const withToken = () => ({ headers: { "X-Challenge": token } });
 
   function setBusy(on) {
     clearTimeout(busyTimer);
@@ -21,14 +30,18 @@
     else $("busy").hidden = true;
   }
 
+  /* A new character to draw; false (the error shown) when none came. */
   async function ask() {
     pad.clear();
     $("last").hidden = true;
     try {
-      showProgress(await hwr.postJSON(`/challenge/next?kind=${encodeURIComponent(kind.value)}`, {}));
+      showProgress(await hwr.postJSON(`/challenge/next?kind=${encodeURIComponent(kind.value)}`, {},
+        withToken()));
       hwr.showError("");
+      return true;
     } catch (error) {
       hwr.showError(`could not start the challenge: ${error.message}`);
+      return false;
     }
   }
 
@@ -40,7 +53,7 @@
     $("send").disabled = true;
     setBusy(true);
     try {
-      const result = await hwr.postJSON("/challenge/answer", { image: pad.exportPNG() });
+      const result = await hwr.postJSON("/challenge/answer", { image: pad.exportPNG() }, withToken());
       $("last").hidden = false;
       $("last").classList.toggle("wrong", !result.right);
       $("last-score").textContent = `+${result.score}`;
@@ -54,7 +67,11 @@
       pad.clear();
       hwr.showError("");
     } catch (error) {
-      hwr.showError(`could not score the drawing: ${error.message}`);
+      if (error.status === 409) {  // the character expired or was answered: draw a new one
+        if (await ask()) hwr.showError(error.message);
+      } else {
+        hwr.showError(`could not score the drawing: ${error.message}`);
+      }
     } finally {
       $("send").disabled = false;
       setBusy(false);

@@ -16,7 +16,8 @@
   }
 
   /* POST and return the JSON answer. A failure throws an Error whose message says, in words,
-     what happened and what to do (error.status holds the HTTP status when there was one). */
+     what happened and what to do (error.status holds the HTTP status when there was one).
+     options.headers are sent too. */
   async function postJSON(url, body, options = {}) {
     const isForm = body instanceof FormData;
     let response;
@@ -24,7 +25,7 @@
       response = await fetch(url, {
         method: "POST",
         headers: Object.assign({ "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-          isForm ? {} : { "Content-Type": "application/json" }),
+          isForm ? {} : { "Content-Type": "application/json" }, options.headers),
         body: isForm ? body : JSON.stringify(body),
         credentials: "same-origin",
         signal: options.signal,
