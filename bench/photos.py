@@ -134,7 +134,12 @@ def table(shape, rng):
 
 def photograph(text, records, rng, paper_style, pen):
     """A phone photo of `text` written with the given records (one per character)."""
-    line = build_line(records, rng)
+    return photograph_line(build_line(records, rng), rng, paper_style, pen)
+
+
+def photograph_line(line, rng, paper_style, pen):
+    """A phone photo of a `ml.text_lines.Line` (strokes in pixels, y down) written on paper."""
+    text = line.text
     sheet, spacing = paper(paper_style, rng)
     box = write_on(sheet, line, pen, spacing, rng)
     out_h, out_w = (900, 1200) if rng.random() < 0.5 else (1200, 900)

@@ -10,6 +10,10 @@ import tempfile
 from pathlib import Path
 
 from recognition.preprocessing import INPUT_CONTRACT
+from recognition.words import TEXT_CONTRACT
+
+# What a bundle's model may take: a 28x28 character, or a line of text.
+CONTRACTS = (INPUT_CONTRACT, TEXT_CONTRACT)
 
 BUNDLE_FILES = ("model.keras", "model.tflite", "meta.json")
 
@@ -28,10 +32,8 @@ def read_meta(bundle_dir):
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as error:
         raise BundleError(f"{meta_path}: invalid JSON ({error})") from error
-    if meta.get("input") != INPUT_CONTRACT:
-        raise BundleError(
-            f"{meta_path}: input contract {meta.get('input')!r} differs from {INPUT_CONTRACT!r}"
-        )
+    if meta.get("input") not in CONTRACTS:
+        raise BundleError(f"{meta_path}: input contract {meta.get('input')!r} is none we serve")
     labels = meta.get("labels")
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
         raise BundleError(f"{meta_path}: 'labels' must be a non-empty list of strings")
@@ -41,7 +43,7 @@ def read_meta(bundle_dir):
     return meta
 
 
-def export_bundle(model, out_dir, meta, extra_files=()):
+def export_bundle(model, out_dir, meta, extra_files=(), contract=INPUT_CONTRACT):
     """Write model.keras, model.tflite (float32) and meta.json into `out_dir` atomically.
 
     The files are written to a temporary sibling folder first and renamed into place, so a
@@ -57,7 +59,7 @@ def export_bundle(model, out_dir, meta, extra_files=()):
         model.save(staging / "model.keras")
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
         (staging / "model.tflite").write_bytes(converter.convert())
-        meta = {**meta, "input": INPUT_CONTRACT}
+        meta = {**meta, "input": contract}
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
         for path in extra_files:
             shutil.copy2(path, staging / Path(path).name)

@@ -3,13 +3,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from recognition.kinds import KIND_CHOICES
+from recognition.kinds import KIND_CHOICES, MODEL_CHOICES
 
 
 class ModelVersion(models.Model):
     """One trained model bundle on disk; `is_active` marks the one the web serves."""
 
-    name = models.CharField(max_length=16, choices=KIND_CHOICES)
+    name = models.CharField(max_length=16, choices=MODEL_CHOICES)
     version = models.CharField(max_length=64)
     bundle_path = models.CharField(
         max_length=500, help_text="absolute, or relative to the source tree for bundled models"

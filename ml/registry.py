@@ -13,13 +13,18 @@ from django.db import transaction
 
 from ml.bundle import BundleError, read_meta
 from ml.models import ModelVersion
-from recognition.kinds import KINDS, LABELS
+from recognition.kinds import LABELS, MODELS, TEXT_MODEL
+from recognition.words import TEXT_CONTRACT
 
 
 def read_bundle_for(kind, bundle_dir):
-    """meta.json of a bundle that can serve `kind`: its labels must be that kind's, in order."""
+    """meta.json of a bundle that can serve `kind`: a character model's labels must be that
+    kind's, in order; the text model must read lines and decode by CTC."""
     meta = read_meta(bundle_dir)
-    if meta["labels"] != LABELS[kind]:
+    if kind == TEXT_MODEL:
+        if meta["input"] != TEXT_CONTRACT or meta.get("decoding") != "ctc":
+            raise BundleError(f"{bundle_dir}: not a text model (a line in, CTC scores out)")
+    elif meta["labels"] != LABELS[kind]:
         raise BundleError(f"{bundle_dir}: its labels are not the {kind} labels")
     return meta
 
@@ -58,7 +63,7 @@ def register_bundled_models(**_signal_kwargs):
     A shipped bundle becomes active when nothing is, or when the active version is an older
     shipped bundle (a new release of the source); a retrained version stays active.
     """
-    for kind in KINDS:
+    for kind in MODELS:
         bundle_dir = Path(settings.HWR_BUNDLED_MODELS_DIR) / kind
         if not (bundle_dir / "meta.json").is_file():
             continue

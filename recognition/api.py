@@ -44,9 +44,17 @@ class CharacterOut(Schema):
     sample_id: Optional[uuid.UUID] = None
 
 
+class Candidate(Schema):
+    text: str
+    confidence: float  # its share of the readings listed
+
+
 class TextPredictionOut(Schema):
     kind: str
     text: str
+    # The likeliest whole readings of the line, best first (the text model's; absent when the
+    # line is read character by character).
+    candidates: list[Candidate] = []
     characters: list[CharacterOut]
     case_consistency: bool
     model: ModelInfo

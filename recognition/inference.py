@@ -12,8 +12,6 @@ from ai_edge_litert.interpreter import Interpreter
 
 from ml.bundle import BundleError, read_meta
 from ml.registry import active_version
-from recognition.preprocessing import INPUT_CONTRACT
-
 
 # The most characters one inference call takes (a power of two).
 MAX_BATCH = 64
@@ -37,6 +35,10 @@ class Recognizer:
         self.name = self.meta["name"]
         self.version = str(self.meta["version"])
         self.outputs_logits = self.meta.get("output") == "logits"
+        self.input_shape = list(self.meta["input"]["shape"])
+        # A text model scores each of its columns for every character and for CTC's blank.
+        self.reads_lines = self.meta.get("decoding") == "ctc"
+        self.classes = len(self.labels) + self.reads_lines
         self._model_content = (self.bundle_dir / "model.tflite").read_bytes()
         self._local = threading.local()
         self._thread_interpreter()  # fail at load, not at the first request, if it does not fit
@@ -51,15 +53,15 @@ class Recognizer:
             (input_detail,) = interpreter.get_input_details()
             output_detail = interpreter.get_output_details()[0]
             input_shape = [int(n) for n in input_detail["shape"]]
-            if input_shape != INPUT_CONTRACT["shape"] or input_detail["dtype"] != np.float32:
+            if input_shape != self.input_shape or input_detail["dtype"] != np.float32:
                 raise BundleError(
                     f"{self.bundle_dir}: model input {input_shape} {input_detail['dtype']} "
-                    f"does not match the contract {INPUT_CONTRACT['shape']} float32"
+                    f"does not match the contract {self.input_shape} float32"
                 )
-            if int(output_detail["shape"][-1]) != len(self.labels):
+            if int(output_detail["shape"][-1]) != self.classes:
                 raise BundleError(
                     f"{self.bundle_dir}: model has {output_detail['shape'][-1]} outputs "
-                    f"for {len(self.labels)} labels"
+                    f"for {self.classes} classes"
                 )
             if batch != 1:
                 interpreter.resize_tensor_input(input_detail["index"], [batch, *input_shape[1:]])
@@ -68,9 +70,10 @@ class Recognizer:
             states[batch] = state
         return state
 
-    def probabilities(self, image28):
-        """28x28 float32 image (the preprocessing output) -> probability per label."""
-        return self._run(image28.reshape(INPUT_CONTRACT["shape"]), 1)[0]
+    def probabilities(self, image):
+        """One input image (28x28 character, or a text line) -> probability per label (for a
+        text model: per column, per label and blank)."""
+        return self._run(image.reshape(self.input_shape), 1)[0]
 
     def batch_probabilities(self, images28):
         """N x 28 x 28 float32 images (a word's characters) -> N x labels, in one inference call
@@ -79,7 +82,7 @@ class Recognizer:
         Each batch is padded to the next power of two, so a thread keeps a handful of
         interpreters (1, 2, 4, ... MAX_BATCH) instead of one per word length.
         """
-        images28 = np.asarray(images28, np.float32).reshape(-1, *INPUT_CONTRACT["shape"][1:])
+        images28 = np.asarray(images28, np.float32).reshape(-1, *self.input_shape[1:])
         if not len(images28):
             raise ValueError("a batch holds at least one image")
         return np.concatenate([self._run_padded(images28[start:start + MAX_BATCH])
@@ -98,12 +101,13 @@ class Recognizer:
         interpreter.invoke()
         scores = interpreter.get_tensor(output_index).astype(np.float64)
         if self.outputs_logits:
-            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return scores / scores.sum(axis=1, keepdims=True)
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        return scores / scores.sum(axis=-1, keepdims=True)
 
 
 logger = logging.getLogger(__name__)
 _recognizers = {}
+_unavailable = {}  # kind -> the bundle folder that could not be served
 _recognizers_lock = threading.Lock()
 
 
@@ -123,7 +127,10 @@ def get_recognizer(kind):
                 try:
                     recognizer = Recognizer(bundle_dir)
                 except BundleError as error:
-                    logger.error("cannot serve kind %r: %s", kind, error)
+                    if _unavailable.get(kind) != bundle_dir:  # said once, not on every request
+                        logger.error("cannot serve kind %r: %s", kind, error)
+                        _unavailable[kind] = bundle_dir
                     raise ModelUnavailable(f"no model available for '{kind}'") from error
+                _unavailable.pop(kind, None)
                 _recognizers[kind] = recognizer
     return recognizer

@@ -1,4 +1,6 @@
-"""The label sets of the three recognizers, in model output order (EMNIST ByClass order)."""
+"""The label sets of the three character recognizers, in model output order (EMNIST ByClass
+order), and the models the registry serves: those three and the text model, which reads whole
+words (its alphabet is in its bundle)."""
 import string
 
 DIGITS = string.digits
@@ -11,6 +13,9 @@ LABELS = {
 }
 KINDS = tuple(LABELS)
 KIND_CHOICES = [(kind, kind) for kind in KINDS]
+TEXT_MODEL = "text"
+MODELS = (*KINDS, TEXT_MODEL)
+MODEL_CHOICES = [(model, model) for model in MODELS]
 
 
 def is_valid_label(kind, label):

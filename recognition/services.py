@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from feedback.models import Sample, Word
-from recognition import segmentation
+from recognition import segmentation, words
 from recognition.inference import ModelUnavailable, get_recognizer
-from recognition.kinds import KINDS
+from recognition.kinds import DIGITS, KINDS, LETTERS, TEXT_MODEL
 from recognition.preprocessing import (
     PreprocessingError, decode_image, normalize, read_character, read_writing, stored_png, to_png,
     working_ink_map,
@@ -27,6 +27,9 @@ from recognition.preprocessing import (
 
 TOP_K = 5
 TEXT_TOP_K = 3
+# The whole readings of a line offered to choose from, and what each kind may read.
+TEXT_CANDIDATES = 5
+TEXT_ALPHABETS = {"digit": DIGITS, "letter": LETTERS, "any": None}
 
 
 class RecognitionError(Exception):
@@ -197,9 +200,88 @@ def predict_text(data, kind, strokes=None, case_consistency=False, crop=None):
 
 
 def _predict_text(data, kind, strokes, case_consistency, crop):
-    """`predict_text`, and the picture that was read (what the Word keeps)."""
+    """`predict_text`, and the picture that was read (what the Word keeps): by the text model
+    when one is served, else character by character."""
     check_kind(kind)
     check_size(len(data))
+    try:
+        reader = get_recognizer(TEXT_MODEL)
+    except ModelUnavailable:
+        return _segment_text(data, kind, strokes, case_consistency, crop)
+    return _read_line(reader, data, kind, strokes, crop)
+
+
+def _read_line(reader, data, kind, strokes, crop):
+    """The text model reads the whole line at once; canvas strokes are redrawn with the pen it
+    was trained with, an upload is read as the photo pipeline finds its writing."""
+    try:
+        if strokes is not None:
+            picture = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
+            points = segmentation.check_strokes(strokes)
+            line, placement = words.render_strokes(points)
+            every = np.concatenate(points)
+            top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
+
+            def picture_box(left, right):
+                return [left, top, right, bottom]
+        else:
+            writing = read_writing(data, settings.HWR_MAX_IMAGE_PIXELS, crop, multi=True)
+            picture = writing.image
+            ink, scale = working_ink_map(picture)
+            line, placement = words.word_input(ink)
+            rows = np.flatnonzero((ink > 0.5).any(axis=1))
+            top, bottom = rows[0], rows[-1] + 1
+
+            def picture_box(left, right):
+                return writing.picture_box([left * scale, top * scale, right * scale, bottom * scale])
+    except PreprocessingError as error:
+        raise RecognitionError(str(error)) from error
+    probabilities = reader.probabilities(line)
+    readings = words.beam_search(np.log(probabilities + 1e-12), reader.labels,
+                                 count=TEXT_CANDIDATES, allowed=TEXT_ALPHABETS[kind])
+    best = readings[0]
+    if not best.text:
+        raise RecognitionError("no writing could be read here: write the word larger, or closer "
+                               "to the middle of the box")
+    spans = words.character_spans(best.columns, line)
+    characters, images28, entries = [], [], []
+    for position, (character, (start, stop), (first, last)) in enumerate(zip(best.text, spans, best.columns)):
+        piece = words.input_piece(line, start, stop)
+        left, right = placement.ink_columns(start, stop - 1)
+        characters.append(segmentation.Character(tuple(picture_box(left, right)), piece))
+        images28.append(normalize(piece))
+        entries.append({"position": position, "box": [round(float(v), 2) for v in characters[-1].box],
+                        **_column_choice(reader.labels, probabilities[first:last + 1], character, kind)})
+    weights = np.exp(np.array([r.log_probability for r in readings]) - best.log_probability)
+    weights /= weights.sum()
+    boxes = np.array([entry["box"] for entry in entries])
+    result = {
+        "kind": kind,
+        "text": best.text,
+        "candidates": [{"text": r.text, "confidence": round(float(w), 6)} for r, w in zip(readings, weights)],
+        "characters": entries,
+        "case_consistency": False,  # the text model reads a word's case from the whole word
+        "model": {"name": reader.name, "version": reader.version},
+        "box": [*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist()],
+    }
+    return picture, characters, np.stack(images28), result
+
+
+def _column_choice(alphabet, column_probabilities, character, kind):
+    """A character read by the text model: its confidence and the best alternatives, from the
+    column where the model was surest of it (blank left out)."""
+    allowed = TEXT_ALPHABETS[kind]
+    index = alphabet.index(character) + 1
+    row = column_probabilities[column_probabilities[:, index].argmax()][1:].copy()
+    if allowed is not None:
+        row[[label not in allowed for label in alphabet]] = 0.0
+    row /= max(row.sum(), 1e-12)
+    ranked = ranked_labels(alphabet, row, TEXT_TOP_K, "top3")
+    return {**ranked, "label": character, "confidence": round(float(row[index - 1]), 6)}
+
+
+def _segment_text(data, kind, strokes, case_consistency, crop):
+    """The line cut into characters, each read by the character model."""
     try:
         recognizer = _recognizer(kind)
         score = partial(log_confidences, recognizer)  # how the segmenters ask the recognizer

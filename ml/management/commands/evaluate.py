@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml import datasets, evaluation
 from ml.bundle import BundleError, read_meta
-from recognition.kinds import KINDS
+from recognition.kinds import MODELS
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
@@ -42,16 +42,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--model", required=True,
-                            help=f"{', '.join(KINDS)} (a bundled model) or a bundle folder")
+                            help=f"{', '.join(MODELS)} (a bundled model) or a bundle folder")
         source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--dataset", help="mnist-test, unipen-test, femnist-test, emnist-<split>-test")
+        source.add_argument("--dataset", help="mnist-test, unipen-test, femnist-test, emnist-<split>-test; "
+                                                "for the text model unipen-words-test (or -val)")
         source.add_argument("--images", help="folder of labelled images: DIR/<label>/*.png")
         parser.add_argument("--limit", type=int, help="at most this many test samples")
         parser.add_argument("--output", help="folder for confusion.png (default var/evaluation/<model>)")
+        parser.add_argument("--greedy", action="store_true",
+                            help="text model: best-path decoding instead of beam search")
 
     def handle(self, *args, **options):
         name = options["model"]
-        bundle = Path(settings.HWR_BUNDLED_MODELS_DIR) / name if name in KINDS else Path(name)
+        bundle = Path(settings.HWR_BUNDLED_MODELS_DIR) / name if name in MODELS else Path(name)
         try:
             meta = read_meta(bundle)
         except BundleError as error:
@@ -59,6 +62,8 @@ class Command(BaseCommand):
         labels = meta["labels"]
         if options["limit"] is not None and options["limit"] <= 0:
             raise CommandError("--limit must be positive")
+        if meta.get("decoding") == "ctc":
+            return self.evaluate_text(bundle, options)
 
         if options["images"]:
             images, true, failures = read_image_folder(options["images"], labels)
@@ -94,3 +99,29 @@ class Command(BaseCommand):
         for c in result["confusions"]:
             write(f"  {c['true']} -> {c['predicted']}: {c['count']}")
         write(f"confusion matrix: {plot}")
+
+    def evaluate_text(self, bundle, options):
+        from ml import words
+
+        splits = {"unipen-words-test": "test", "unipen-words-val": "val"}
+        if options["dataset"] not in splits:
+            raise CommandError("the text model is evaluated on --dataset unipen-words-test "
+                               "(or unipen-words-val)")
+        try:
+            meta, result, mistakes = words.evaluate_bundle(bundle, splits[options["dataset"]], options["limit"],
+                                                           beam=0 if options["greedy"] else 8)
+        except datasets.DatasetError as error:
+            raise CommandError(str(error)) from error
+        write = self.stdout.write
+        decoding = "best path" if options["greedy"] else "beam search"
+        write(f"{meta['name']} {meta['version']} on {options['dataset']} ({decoding}): {result['words']} words")
+        write(f"character error rate  {result['cer']:.2%}   ignoring case {result['cer_ignoring_case']:.2%}")
+        write(f"words right           {result['word_accuracy']:.2%}   ignoring case "
+              f"{result['word_accuracy_ignoring_case']:.2%}")
+        write("per length (ignoring case): characters  CER  words right")
+        for length, row in result["per_length"].items():
+            write(f"  {length + ('+' if length == '10' else ''):>3}  {row['cer_ignoring_case']:>7.2%}  "
+                  f"{row['word_accuracy_ignoring_case']:>7.2%}")
+        write("most frequent mistakes (wanted -> read: count):")
+        for (wanted, read), count in mistakes:
+            write(f"  {wanted or '(extra)'} -> {read or '(missing)'}: {count}")

@@ -1,0 +1,305 @@
+"""The text model, one function per step: load words, render them, build, train, evaluate, export.
+
+UNIPEN words (pen strokes with their text, split by writer) are drawn as the canvas draws them,
+jittered as writers differ (slant, proportions, a slight turn, pen width), and read through
+`recognition.words.word_input`, the function the web uses, so training sees what serving sees.
+A small CNN reads the line into a sequence of columns, a bidirectional LSTM gives each column
+its context, and CTC learns the alignment to the text. Imports TensorFlow: training only.
+"""
+import gzip
+import hashlib
+import json
+import math
+import os
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from ml import datasets
+from recognition import preprocessing, words
+
+SOURCE = "unipen_words"
+# Each training word is rendered this many times, with other jitter and pen each time.
+TRAIN_COPIES = 2
+# Pen width range, in pixels of the ink's INK_HEIGHT (the canvas's 12 px pen on a word written
+# 100-200 px high gives 1.7-3.4 px; photos of pen writing 1-2 px).
+PEN = (1.0, 3.2)
+SLANT, STRETCH, TURN = 0.3, 0.15, 0.05
+LOADER_VERSION = 1
+
+
+def read_records(split, root=None):
+    """UNIPEN word records of `train` or `test` (dicts with text, writer, strokes with y up)."""
+    (path,) = datasets.require_files(Path(root or datasets.datasets_dir()) / SOURCE,
+                                     [f"unipen_words_{split}.jsonl.gz"], "UNIPEN words")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle], path
+
+
+def load_splits(root=None):
+    """{'train', 'val', 'test'}: records, validation writers taken from the training writers."""
+    train, train_path = read_records("train", root)
+    test, test_path = read_records("test", root)
+    sides = datasets.group_split(np.array([r["writer"] for r in train]), "unipen-words", test_percent=0)
+    return ({"train": [r for r, side in zip(train, sides) if side == "train"],
+             "val": [r for r, side in zip(train, sides) if side == "val"],
+             "test": test},
+            [train_path, test_path])
+
+
+def alphabet_of(records):
+    """The characters the model can write: every character of the training texts, sorted."""
+    return "".join(sorted({character for record in records for character in record["text"]}))
+
+
+def jitter(strokes, rng):
+    """Strokes (y up) slanted, stretched and turned a little, as another writer might."""
+    slant, stretch, turn = rng.uniform(-SLANT, SLANT), rng.uniform(-STRETCH, STRETCH), rng.uniform(-TURN, TURN)
+    cos, sin = math.cos(turn), math.sin(turn)
+    matrix = np.array([[1.0, slant], [0.0, 1.0 + stretch]]) @ np.array([[cos, -sin], [sin, cos]])
+    return [(np.asarray(stroke, np.float64).reshape(-1, 2) @ matrix.T) for stroke in strokes]
+
+
+def _render_job(job):
+    strokes, seed, augment = job
+    rng = np.random.default_rng(seed)
+    if augment:
+        strokes = jitter(strokes, rng)
+    image, _ = words.render_strokes(strokes, rng.uniform(*PEN), y_up=True)
+    return np.round(image * 255).astype(np.uint8)
+
+
+def render_all(records, copies=1, augment=True, seed=0, workers=None):
+    """uint8 images (N * copies, HEIGHT, WIDTH), copies one after another, cached on disk."""
+    key = hashlib.sha256(json.dumps([LOADER_VERSION, len(records), records[0]["text"], records[-1]["text"],
+                                     copies, augment, seed, PEN, SLANT, STRETCH, TURN]).encode())
+    for path in (__file__, preprocessing.__file__, words.__file__):
+        key.update(Path(path).read_bytes())
+    cache = datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
+    if cache.is_file():
+        return np.load(cache)
+    jobs = [(record["strokes"], seed * 1_000_003 + copy * len(records) + index, augment)
+            for copy in range(copies) for index, record in enumerate(records)]
+    workers = workers or min(os.cpu_count() or 1, 4)
+    with Pool(workers) as pool:
+        images = np.stack(pool.map(_render_job, jobs, chunksize=256))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, images)
+    return images
+
+
+def encode(texts, alphabet, length):
+    """Texts -> int32 (N, length): alphabet positions + 1 (0 is CTC's blank and the padding)."""
+    index = {character: i + 1 for i, character in enumerate(alphabet)}
+    labels = np.zeros((len(texts), length), np.int32)
+    for row, text in enumerate(texts):
+        codes = [index[c] for c in text if c in index][:length]
+        labels[row, :len(codes)] = codes
+    return labels
+
+
+def build_model(classes, width=32, context="lstm", batch_size=None):
+    """CNN (height pooled away, width / 4 columns) -> BiLSTM -> a score per class and blank."""
+    import keras
+    from keras import layers
+
+    def block(x, filters, pool):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        return layers.MaxPooling2D(pool)(x) if pool else x
+
+    inputs = keras.Input((words.HEIGHT, words.WIDTH, 1), batch_size=batch_size)
+    x = block(inputs, width, (2, 2))          # 16 x 128
+    x = block(x, 2 * width, (2, 2))           # 8 x 64
+    x = block(x, 3 * width, None)
+    x = block(x, 3 * width, (2, 1))           # 4 x 64
+    x = block(x, 4 * width, (4, 1))           # 1 x 64
+    x = layers.Reshape((words.WIDTH // words.STRIDE, 4 * width))(x)
+    x = layers.Dropout(0.2)(x)
+    if context == "lstm":
+        x = layers.Bidirectional(layers.LSTM(4 * width, return_sequences=True))(x)
+    else:
+        for dilation in (1, 2, 4):
+            x = layers.Conv1D(8 * width, 3, padding="same", dilation_rate=dilation, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(classes + 1, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="text")
+
+
+def make_dataset(images, labels, batch_size, training, seed=0):
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((images, labels))
+    if training:
+        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return (data.batch(batch_size)
+            .map(lambda x, y: (tf.cast(x, tf.float32)[..., None] / 255.0, y))
+            .prefetch(2))
+
+
+def train(model, train_set, val_set, epochs, batch_size, budget_minutes, learning_rate, seed):
+    """Fit with CTC loss on a cosine schedule fitted to the time budget; keeps the weights of the
+    epoch with the lowest validation loss."""
+    import keras
+
+    from ml.training import BudgetedCosine
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=5.0), loss=keras.losses.CTC())
+    schedule = BudgetedCosine(learning_rate, epochs, budget_minutes * 60 if budget_minutes else None)
+    best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)
+    started = time.monotonic()
+    history = model.fit(make_dataset(*train_set, batch_size, True, seed),
+                        validation_data=make_dataset(*val_set, 256, False),
+                        epochs=epochs, callbacks=[schedule, best], verbose=1 if os.isatty(1) else 2)
+    return history.history, time.monotonic() - started
+
+
+def read_lines(log_probs, alphabet, beam=0, allowed=None):
+    """Texts read from the model's outputs: best path, or the best of a beam search."""
+    if not beam:
+        return [words.best_path(lp, alphabet).text for lp in log_probs]
+    return [words.beam_search(lp, alphabet, width=beam, count=1, allowed=allowed)[0].text
+            for lp in log_probs]
+
+
+def scores(predicted, texts):
+    """CER and word accuracy, exact and ignoring case, and CER per word length."""
+    def cer(fold):
+        errors = sum(words.edit_distance(fold(p), fold(t)) for p, t in zip(predicted, texts))
+        return errors / max(1, sum(len(t) for t in texts))
+
+    lower = str.lower
+    same = str  # noqa: E731
+    per_length = {}
+    for p, t in zip(predicted, texts):
+        bucket = per_length.setdefault(min(len(t), 10), [0, 0, 0])
+        bucket[0] += words.edit_distance(p.lower(), t.lower())
+        bucket[1] += len(t)
+        bucket[2] += p.lower() == t.lower()
+    return {
+        "cer": cer(same), "cer_ignoring_case": cer(lower),
+        "word_accuracy": float(np.mean([p == t for p, t in zip(predicted, texts)])),
+        "word_accuracy_ignoring_case": float(np.mean([p.lower() == t.lower() for p, t in zip(predicted, texts)])),
+        "words": len(texts),
+        "per_length": {str(k): {"cer_ignoring_case": v[0] / max(1, v[1]), "word_accuracy_ignoring_case": v[2] / n}
+                       for k, v in sorted(per_length.items())
+                       for n in [sum(1 for t in texts if min(len(t), 10) == k)]},
+    }
+
+
+def predict_log_probs(model, images, batch_size=256):
+    outputs = model.predict(images[..., None].astype(np.float32) / 255.0, batch_size=batch_size, verbose=0)
+    return words.log_softmax(outputs)
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def export(model, out_dir, alphabet, metrics, history, seconds, args, files):
+    """The text bundle: model.tflite (scores per column; the web decodes them), meta.json with
+    the alphabet, the figures, how it was trained, and curves.png."""
+    from datetime import UTC, datetime
+
+    from ml import evaluation
+    from ml.bundle import export_bundle
+    from ml.training import hardware
+
+    staging = Path(out_dir).parent / f".{Path(out_dir).name}-plots"
+    staging.mkdir(parents=True, exist_ok=True)
+    curves = evaluation.plot_curves(history, staging / "curves.png")
+    meta = {
+        "name": "text",
+        "version": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
+        "labels": list(alphabet),
+        "output": "logits",
+        "decoding": "ctc",
+        "architecture": {"name": "crnn", "width": args["width"], "parameters": int(model.count_params())},
+        "datasets": [{"file": Path(f).name, "sha256": datasets.sha256_of(f)} for f in files],
+        "metrics": metrics,
+        "training": {**args, "seconds": round(seconds, 1), "epochs_run": len(history.get("loss", [])),
+                     "augmentation": {"slant": SLANT, "stretch": STRETCH, "turn_rad": TURN, "pen_px": PEN},
+                     "hardware": hardware()},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        return export_bundle(model, out_dir, meta, extra_files=[curves], contract=words.TEXT_CONTRACT)
+    finally:
+        curves.unlink(missing_ok=True)
+        staging.rmdir()
+
+
+def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, width=16,
+        learning_rate=2e-3, log=print):
+    """The whole `manage.py train --model text`: load, render, build, train, evaluate, export."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    splits, files = load_splits()
+    if limit:
+        splits = {name: records[:limit] for name, records in splits.items()}
+    alphabet = alphabet_of(splits["train"])
+    log(f"words: train {len(splits['train'])}, validation {len(splits['val'])}, "
+        f"test {len(splits['test'])}; alphabet of {len(alphabet)}")
+    length = words.WIDTH // words.STRIDE // 2
+    sets = {}
+    for name, copies in (("train", TRAIN_COPIES), ("val", 1), ("test", 1)):
+        records = splits[name]
+        images, seconds = timed(render_all, records, copies, augment=name == "train", seed=seed)
+        sets[name] = (images, encode([r["text"] for r in records] * copies, alphabet, length))
+        log(f"rendered {name}: {len(images)} images in {seconds:.0f} s")
+    model = build_model(len(alphabet), width)
+    log(f"crnn: {model.count_params():,} parameters")
+    history, seconds = train(model, sets["train"], sets["val"], epochs, batch_size, time_budget,
+                             learning_rate, seed)
+    metrics = {}
+    for name in ("val", "test"):
+        log_probs = predict_log_probs(model, sets[name][0])
+        texts = [r["text"] for r in splits[name]]
+        for decoding, beam in (("greedy", 0), ("beam", 8)):
+            metrics[f"{name}_{decoding}"] = scores(read_lines(log_probs, alphabet, beam), texts)
+            log(f"{name} {decoding}: " + json.dumps({k: v for k, v in metrics[f'{name}_{decoding}'].items()
+                                                      if k != "per_length"}))
+    args = {"epochs_max": epochs, "batch_size": batch_size, "limit": limit, "seed": seed,
+            "time_budget_minutes": time_budget, "width": width, "train_copies": TRAIN_COPIES}
+    return export(serving_model(model, len(alphabet), width), out, alphabet, metrics, history,
+                  seconds, args, files)
+
+
+def serving_model(model, classes, width):
+    """The trained network for one line at a time: a fixed batch of one lets the converter
+    turn the LSTM into LiteRT's own fused operator (no TensorFlow ops in the bundle)."""
+    served = build_model(classes, width, batch_size=1)
+    served.set_weights(model.get_weights())
+    return served
+
+
+def confusions(predicted, texts, count=10):
+    """The most frequent character mistakes ('a -> o', 'n -> (missing)', '(extra) -> e'),
+    ignoring case, from an alignment of each reading with its text."""
+    counts = {}
+    for read, text in zip(predicted, texts):
+        for pair in words.aligned_errors(read.lower(), text.lower()):
+            counts[pair] = counts.get(pair, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])[:count]
+
+
+def evaluate_bundle(bundle_dir, split="test", limit=None, beam=8):
+    """A text bundle's model.tflite, as the web runs it, on UNIPEN words of `split` writers."""
+    from recognition.inference import Recognizer
+
+    reader = Recognizer(bundle_dir)
+    splits, _ = load_splits()
+    records = splits[split][:limit] if limit else splits[split]
+    images = render_all(records, 1, augment=False)
+    texts = [r["text"] for r in records]
+    predicted = [words.beam_search(np.log(reader.probabilities(image / 255.0) + 1e-12), reader.labels,
+                                   width=beam, count=1)[0].text if beam else
+                 words.best_path(np.log(reader.probabilities(image / 255.0) + 1e-12), reader.labels).text
+                 for image in images]
+    return reader.meta, scores(predicted, texts), confusions(predicted, texts)

@@ -1,0 +1,104 @@
+"""The text model's input and decoding (recognition.words), without a model: CTC scores made
+by hand, lines drawn from strokes."""
+import math
+
+import numpy as np
+import pytest
+
+from recognition import words
+from recognition.preprocessing import NothingDrawn
+
+ALPHABET = "abn"
+
+
+def scores(path, sure=0.9):
+    """Log probabilities of columns that each favour one class: 0 is blank, 1.. the alphabet."""
+    classes = len(ALPHABET) + 1
+    table = np.full((len(path), classes), (1 - sure) / (classes - 1))
+    table[np.arange(len(path)), path] = sure
+    return np.log(table)
+
+
+def test_best_path_merges_repeats_and_drops_blanks():
+    reading = words.best_path(scores([0, 1, 1, 0, 3, 0, 3, 3, 1]), ALPHABET)
+    assert reading.text == "anna"
+    assert reading.columns == [[1, 2], [4, 4], [6, 7], [8, 8]]
+
+
+def test_beam_search_finds_the_likeliest_text_and_offers_others():
+    log_probs = scores([0, 2, 0, 1, 0])
+    # Column 3 is unsure between "a" and "n": both readings are offered, "ba" first.
+    log_probs[3] = np.log([0.05, 0.5, 0.05, 0.4])
+    readings = words.beam_search(log_probs, ALPHABET, count=3)
+    assert [r.text for r in readings[:2]] == ["ba", "bn"]
+    assert readings[0].log_probability > readings[1].log_probability
+    assert all(len(r.columns) == len(r.text) for r in readings)
+
+
+def test_beam_search_sums_the_paths_of_one_text():
+    """CTC's probability of a text is the sum over its alignments, which greedy decoding misses:
+    "a" spread over three unsure columns beats a blank that wins each column alone."""
+    log_probs = np.log(np.array([[0.4, 0.35, 0.25, 0.0001]] * 3) + 1e-12)
+    assert words.best_path(log_probs, ALPHABET).text == ""
+    assert words.beam_search(log_probs, ALPHABET)[0].text == "a"
+
+
+def test_beam_search_keeps_to_the_allowed_characters():
+    log_probs = scores([0, 2, 0])
+    assert words.beam_search(log_probs, ALPHABET, allowed="an")[0].text in ("a", "n")
+
+
+def test_edit_distance():
+    assert words.edit_distance("kitten", "sitting") == 3
+    assert words.edit_distance("", "abc") == 3
+    assert words.edit_distance("same", "same") == 0
+
+
+def test_word_input_scales_the_ink_to_the_line_height_and_keeps_its_shape():
+    ink = np.zeros((100, 300), np.float32)
+    ink[20:80, 50:170] = 1.0  # 60 high, 120 wide
+    line, placement = words.word_input(ink)
+    assert line.shape == (words.HEIGHT, words.WIDTH)
+    rows, cols = np.flatnonzero(line.max(axis=1) > 0.5), np.flatnonzero(line.max(axis=0) > 0.5)
+    assert len(rows) == words.INK_HEIGHT
+    assert abs(len(cols) - 2 * words.INK_HEIGHT) <= 1
+    # The columns map back to the ink's own columns.
+    start, stop = placement.ink_columns(cols[0] // words.STRIDE, cols[-1] // words.STRIDE)
+    assert start == pytest.approx(50, abs=words.STRIDE / placement.scale)
+    assert stop == pytest.approx(170, abs=words.STRIDE / placement.scale)
+
+
+def test_a_long_line_is_scaled_to_fit_the_width():
+    ink = np.zeros((40, 2000), np.float32)
+    ink[10:30, :] = 1.0
+    line, _ = words.word_input(ink)
+    cols = np.flatnonzero(line.max(axis=0) > 0.5)
+    assert len(cols) <= words.INK_WIDTH
+    assert np.flatnonzero(line.max(axis=1) > 0.5).size < words.INK_HEIGHT
+
+
+def test_an_empty_line_is_nothing_drawn():
+    with pytest.raises(NothingDrawn):
+        words.word_input(np.zeros((10, 10), np.float32))
+
+
+def test_strokes_are_drawn_with_the_trained_pen_and_placed_in_their_own_units():
+    # Two vertical bars 200 units apart, in canvas pixels (y down).
+    strokes = [[[100, 50], [100, 150]], [[300, 50], [300, 150]]]
+    line, placement = words.render_strokes(strokes)
+    cols = np.flatnonzero(line.max(axis=0) > 0.5)
+    bars = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    assert len(bars) == 2
+    for bar, x in zip(bars, (100, 300)):
+        assert len(bar) <= math.ceil(words.PEN) + 1  # the pen of training, not the canvas's
+        start, stop = placement.ink_columns(bar[0] // words.STRIDE, bar[-1] // words.STRIDE)
+        assert start - words.STRIDE / placement.scale <= x <= stop + words.STRIDE / placement.scale
+
+
+def test_character_spans_cover_the_ink_between_neighbours():
+    line = np.zeros((words.HEIGHT, words.WIDTH), np.float32)
+    line[:, 10:90] = 1.0
+    spans = words.character_spans([[5, 6], [12, 13], [18, 20]], line)
+    assert spans[0][0] <= 10 // words.STRIDE and spans[-1][1] >= 89 // words.STRIDE
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert words.input_piece(line, 0, 1).max() > 0.5  # widened until it holds ink

@@ -1,0 +1,220 @@
+"""Whole words and numbers: the text model's input and the decoding of what it outputs.
+
+The text model reads a written line as one image (height `HEIGHT`, width `WIDTH`) and gives,
+for each of `WIDTH / 4` columns, a score per character of its alphabet and for "blank" (CTC).
+The same `word_input` builds that image from a canvas drawing, from rendered training strokes
+and from a photo's ink, so the model is served what it was trained on. Plain NumPy and Pillow:
+web workers import this, never TensorFlow.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from recognition.preprocessing import NothingDrawn, rasterise
+
+HEIGHT, WIDTH = 32, 256
+# The ink is scaled to this height (a margin above and below), and at most this wide.
+INK_HEIGHT, INK_WIDTH = 28, WIDTH - 4
+# The model's output columns: one per `STRIDE` input columns.
+STRIDE = 4
+TEXT_CONTRACT = {
+    "shape": [1, HEIGHT, WIDTH, 1],
+    "dtype": "float32",
+    "range": [0, 1],
+    "ink": 1.0,
+    "normalisation": "text-line",
+}
+BLANK = 0
+# The pen canvas strokes are redrawn with, in pixels of INK_HEIGHT: the middle of the widths the
+# model was trained on (the canvas's own pen is far bolder on a word than on a character).
+PEN = 2.2
+
+
+def word_input(ink):
+    """Ink map (2-D, ink > 0.5 is ink) -> HEIGHT x WIDTH float32, ink 1.0, as the model reads it.
+
+    The ink's box is scaled to INK_HEIGHT (aspect kept; a line too long for INK_WIDTH is scaled
+    to fit it instead), grey levels kept by area averaging, and placed at the left, centred
+    vertically. Returns the image and the `Placement` that maps model columns back to the ink.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    mask = ink > 0.5
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        raise NothingDrawn()
+    top, left = rows[0], cols[0]
+    ink = ink[top:rows[-1] + 1, left:cols[-1] + 1]
+    height, width = ink.shape
+    scale = min(INK_HEIGHT / height, INK_WIDTH / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resampling = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    small = np.clip(np.asarray(Image.fromarray(ink).resize(size, resampling)), 0.0, 1.0)
+    frame = np.zeros((HEIGHT, WIDTH), np.float32)
+    y0, x0 = (HEIGHT - size[1]) // 2, (WIDTH - INK_WIDTH) // 2
+    frame[y0:y0 + size[1], x0:x0 + size[0]] = small
+    return frame, Placement(scale, left, x0)
+
+
+def render_strokes(strokes, pen=PEN, y_up=False):
+    """Pen strokes -> (the model's input, `Placement`), drawn at twice the ink height with a
+    pen of `pen` pixels (at INK_HEIGHT) and area-averaged down, as a canvas would draw them.
+
+    The placement's ink columns are in the strokes' own units (for canvas strokes: the pixels of
+    the image sent with them).
+    """
+    points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    width, height = x1 - x0, max(y1 - y0, 1e-9)
+    scale = 2 * INK_HEIGHT / max(height, width * INK_HEIGHT / INK_WIDTH)
+    pen_px = max(1, round(2 * pen))
+    image, placement = word_input(rasterise(strokes, pen_px, max(width, height) * scale, y_up=y_up))
+    # rasterise draws x at (x - x0) * scale + pen_px; word_input cropped that at ink_left.
+    left = x0 + (placement.ink_left - pen_px) / scale
+    return image, Placement(placement.scale * scale, left, placement.input_left)
+
+
+@dataclass
+class Placement:
+    """Where the ink went in the model's input: the ink's column x is the input's column
+    (x - ink_left) * scale + input_left."""
+
+    scale: float
+    ink_left: float
+    input_left: int
+
+    def ink_columns(self, first, last):
+        """Output columns first..last (inclusive) -> the ink map's column range they cover."""
+        start = (first * STRIDE - self.input_left) / self.scale + self.ink_left
+        stop = ((last + 1) * STRIDE - self.input_left) / self.scale + self.ink_left
+        return start, stop
+
+
+@dataclass
+class Reading:
+    """One way of reading the line: its text, score (log probability) and, per character, the
+    model columns where it was read."""
+
+    text: str
+    log_probability: float
+    columns: list
+
+
+def log_softmax(scores):
+    scores = np.asarray(scores, np.float64)
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def best_path(log_probs, alphabet):
+    """Greedy CTC decoding: the most likely class per column, repeats merged, blanks dropped."""
+    best = log_probs.argmax(axis=1)
+    text, columns = [], []
+    for column, index in enumerate(best):
+        if index != BLANK and (column == 0 or best[column - 1] != index):
+            text.append(alphabet[index - 1])
+            columns.append([column, column])
+        elif index != BLANK and columns:
+            columns[-1][1] = column
+    return Reading("".join(text), float(log_probs[np.arange(len(best)), best].sum()), columns)
+
+
+def beam_search(log_probs, alphabet, width=8, count=5, allowed=None, prune=-8.0, expand=6):
+    """CTC prefix beam search: the `count` most likely texts, best first.
+
+    Only a column's `expand` best characters scoring above `prune` (log probability) are
+    expanded, which keeps a word to a few milliseconds even when the model is unsure
+    everywhere. `allowed` restricts the characters (e.g. digits only).
+    """
+    mask = np.ones(len(alphabet) + 1, bool)
+    if allowed is not None:
+        mask[1:] = [character in allowed for character in alphabet]
+    # prefix -> (log p ending in blank, log p ending in its last character, columns)
+    beams = {(): (0.0, -math.inf, ())}
+    for column, scores in enumerate(log_probs):
+        eligible = np.flatnonzero((scores > prune) & mask)
+        eligible = eligible[eligible != BLANK]
+        candidates = eligible[np.argsort(scores[eligible])[::-1][:expand]]
+        blank = scores[BLANK]
+        following = {}
+
+        def add(prefix, with_blank, with_last, columns):
+            old_blank, old_last, old_columns = following.get(prefix, (-math.inf, -math.inf, columns))
+            following[prefix] = (np.logaddexp(old_blank, with_blank), np.logaddexp(old_last, with_last),
+                                 old_columns if prefix in following else columns)
+
+        for prefix, (p_blank, p_last, columns) in beams.items():
+            total = np.logaddexp(p_blank, p_last)
+            add(prefix, total + blank, -math.inf, columns)
+            for index in candidates:
+                score = scores[index]
+                if prefix and prefix[-1] == index:
+                    # The same character again needs a blank between; without one it continues.
+                    add(prefix, -math.inf, p_last + score, columns[:-1] + ((columns[-1][0], column),))
+                    add(prefix + (index,), -math.inf, p_blank + score, columns + ((column, column),))
+                else:
+                    add(prefix + (index,), -math.inf, total + score, columns + ((column, column),))
+        ranked = sorted(following.items(), key=lambda item: -np.logaddexp(item[1][0], item[1][1]))
+        beams = dict(ranked[:width])
+    ranked = sorted(beams.items(), key=lambda item: -np.logaddexp(item[1][0], item[1][1]))[:count]
+    return [Reading("".join(alphabet[i - 1] for i in prefix), float(np.logaddexp(p_blank, p_last)),
+                    [list(c) for c in columns])
+            for prefix, (p_blank, p_last, columns) in ranked]
+
+
+def edit_distance(a, b):
+    """Levenshtein distance (insertions, deletions, substitutions) between two strings."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def character_spans(columns, line):
+    """The output columns (start, stop) that belong to each character read at `columns`: cut
+    half-way between neighbours, the first and the last reaching to the ends of the ink."""
+    inked = np.flatnonzero((line > 0.5).any(axis=0))
+    ink_start, ink_stop = inked[0] // STRIDE, inked[-1] // STRIDE + 1
+    cuts = [(last + 1 + first) // 2 for (_, last), (first, _) in zip(columns, columns[1:])]
+    starts = [min(ink_start, columns[0][0]), *cuts]
+    stops = [*cuts, max(ink_stop, columns[-1][1] + 1)]
+    return [(start, max(stop, start + 1)) for start, stop in zip(starts, stops)]
+
+
+def input_piece(line, start, stop):
+    """The line's input columns of output columns start..stop, widened until it holds ink."""
+    total = line.shape[1] // STRIDE
+    while True:
+        piece = line[:, start * STRIDE:stop * STRIDE]
+        if np.count_nonzero(piece > 0.5) >= 2 or (start == 0 and stop >= total):
+            return piece
+        start, stop = max(0, start - 1), min(total, stop + 1)
+
+
+def aligned_errors(read, text):
+    """The edits that turn `text` into `read`: (wanted, read) pairs, '' for a missing or extra
+    character, from one shortest alignment."""
+    rows, cols = len(text) + 1, len(read) + 1
+    cost = np.zeros((rows, cols), int)
+    cost[:, 0], cost[0, :] = np.arange(rows), np.arange(cols)
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1,
+                             cost[i - 1, j - 1] + (text[i - 1] != read[j - 1]))
+    errors, i, j = [], len(text), len(read)
+    while i or j:
+        if i and j and cost[i, j] == cost[i - 1, j - 1] + (text[i - 1] != read[j - 1]):
+            if text[i - 1] != read[j - 1]:
+                errors.append((text[i - 1], read[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i, j] == cost[i - 1, j] + 1:
+            errors.append((text[i - 1], ""))
+            i -= 1
+        else:
+            errors.append(("", read[j - 1]))
+            j -= 1
+    return errors[::-1]
