@@ -23,9 +23,7 @@ from recognition import preprocessing, words
 SOURCE = "unipen_words"
 # Each training word is rendered this many times, with other jitter and pen each time.
 TRAIN_COPIES = 2
-# Pen width range, in pixels of the ink's INK_HEIGHT (the canvas's 12 px pen on a word written
-# 100-200 px high gives 1.7-3.4 px; photos of pen writing 1-2 px).
-PEN = (1.0, 3.2)
+PEN = words.TRAINED_PENS
 SLANT, STRETCH, TURN = 0.3, 0.15, 0.05
 LOADER_VERSION = 1
 

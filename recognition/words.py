@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from recognition.preprocessing import NothingDrawn, rasterise
+import cv2
+
+from recognition.preprocessing import NothingDrawn, rasterise, stroke_width
 
 HEIGHT, WIDTH = 32, 256
 # The ink is scaled to this height (a margin above and below), and at most this wide.
@@ -27,8 +29,10 @@ TEXT_CONTRACT = {
     "normalisation": "text-line",
 }
 BLANK = 0
-# The pen canvas strokes are redrawn with, in pixels of INK_HEIGHT: the middle of the widths the
-# model was trained on (the canvas's own pen is far bolder on a word than on a character).
+# Pen widths the model is trained with, in pixels of the input; canvas strokes are redrawn with
+# the middle one (the canvas's own pen is far bolder on a word than on a character), and bolder
+# ink in an image is thinned to it.
+TRAINED_PENS = (1.0, 3.2)
 PEN = 2.2
 
 
@@ -36,8 +40,8 @@ def word_input(ink):
     """Ink map (2-D, ink > 0.5 is ink) -> HEIGHT x WIDTH float32, ink 1.0, as the model reads it.
 
     The ink's box is scaled to INK_HEIGHT (aspect kept; a line too long for INK_WIDTH is scaled
-    to fit it instead), grey levels kept by area averaging, and placed at the left, centred
-    vertically. Returns the image and the `Placement` that maps model columns back to the ink.
+    to fit it instead), strokes bolder than any pen of training thinned to the boldest, grey
+    levels kept by area averaging, and placed at the left, centred vertically. Returns the image and the `Placement` that maps model columns back to the ink.
     """
     ink = np.asarray(ink, dtype=np.float32)
     mask = ink > 0.5
@@ -48,6 +52,11 @@ def word_input(ink):
     ink = ink[top:rows[-1] + 1, left:cols[-1] + 1]
     height, width = ink.shape
     scale = min(INK_HEIGHT / height, INK_WIDTH / width)
+    pen = stroke_width(mask[top:rows[-1] + 1, left:cols[-1] + 1])
+    radius = round((pen - TRAINED_PENS[1] / scale) / 2)
+    if pen * scale > TRAINED_PENS[1] and radius >= 1:  # a felt pen, or the canvas's bold one
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        ink = cv2.erode(ink, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resampling = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     small = np.clip(np.asarray(Image.fromarray(ink).resize(size, resampling)), 0.0, 1.0)

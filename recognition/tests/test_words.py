@@ -56,7 +56,8 @@ def test_edit_distance():
 
 def test_word_input_scales_the_ink_to_the_line_height_and_keeps_its_shape():
     ink = np.zeros((100, 300), np.float32)
-    ink[20:80, 50:170] = 1.0  # 60 high, 120 wide
+    ink[20:80, 50:170] = 1.0  # a frame 60 high, 120 wide, drawn with a 4 px pen
+    ink[24:76, 54:166] = 0.0
     line, placement = words.word_input(ink)
     assert line.shape == (words.HEIGHT, words.WIDTH)
     rows, cols = np.flatnonzero(line.max(axis=1) > 0.5), np.flatnonzero(line.max(axis=0) > 0.5)
@@ -102,3 +103,17 @@ def test_character_spans_cover_the_ink_between_neighbours():
     assert spans[0][0] <= 10 // words.STRIDE and spans[-1][1] >= 89 // words.STRIDE
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
     assert words.input_piece(line, 0, 1).max() > 0.5  # widened until it holds ink
+
+
+def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
+    from recognition.preprocessing import rasterise, stroke_width
+
+    zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]  # like "wwwww", y down
+
+    def drawn(pen):
+        return words.word_input(rasterise(zigzag, pen, 1260, y_up=False))[0] > 0.5
+
+    scale = words.INK_HEIGHT / 300
+    bold, thin = drawn(60), drawn(6)  # 60 px at 28/300 would be 5.6 px
+    assert stroke_width(bold) <= words.TRAINED_PENS[1] + 0.5
+    assert stroke_width(thin) >= 0.5 * 6 * scale and thin.any(axis=0).sum() > 0.9 * 1260 * scale
