@@ -1,8 +1,12 @@
-"""Shared fixtures: tiny model bundles trained in the test session, and the real bundled ones.
+"""Shared fixtures: tiny model bundles trained in the test session, the real bundled ones, and
+the dataset slices shipped in `testing/datasets`.
 
 The tiny bundles let tests exercise the whole serving path before (or without) the real models;
-they are trained for a few steps on MNIST images passed through `normalize`, exported with
-`export_bundle`, and cached between runs keyed by the code that shapes them.
+they are trained for a few steps on the MNIST slice's images passed through `normalize`, exported
+with `export_bundle`, and cached between runs keyed by the code and the data that shape them.
+
+Tests marked `datasets` need the full datasets (HWR_DATASETS_DIR); without that folder they are
+skipped, and every other test runs from the repository alone.
 """
 import hashlib
 from pathlib import Path
@@ -12,16 +16,30 @@ import pytest
 from django.conf import settings as django_settings
 
 from recognition.kinds import KINDS, LABELS
+from testing import DATASET_SLICES
 
 ROOT = Path(__file__).resolve().parent
+TINY_MNIST = DATASET_SLICES / "mnist" / "mnist.npz"
 # Chromium fixtures (`browser`, `page`) for the page tests of every app.
 pytest_plugins = ["recognition.tests.browser"]
 TINY_SAMPLES = 400
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked `datasets` when there is no datasets folder (a fresh clone)."""
+    folder = Path(django_settings.HWR_DATASETS_DIR)
+    if folder.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"needs the full datasets: no folder at {folder}; set "
+                                   "HWR_DATASETS_DIR to where they are")
+    for item in items:
+        if item.get_closest_marker("datasets"):
+            item.add_marker(skip)
+
+
 def _tiny_bundle_key():
     digest = hashlib.sha256()
-    for path in (__file__, ROOT / "recognition/preprocessing.py", ROOT / "ml/bundle.py"):
+    for path in (__file__, ROOT / "recognition/preprocessing.py", ROOT / "ml/bundle.py", TINY_MNIST):
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -32,7 +50,7 @@ def _train_tiny_bundles(out_dir):
     from ml.bundle import export_bundle
     from recognition.preprocessing import normalize
 
-    with np.load(Path(django_settings.HWR_DATASETS_DIR) / "mnist" / "mnist.npz") as mnist:
+    with np.load(TINY_MNIST) as mnist:
         raw, digits = mnist["x_train"][:TINY_SAMPLES], mnist["y_train"][:TINY_SAMPLES]
     images = np.stack([normalize(image / 255.0) for image in raw])[..., None]
     keras.utils.set_random_seed(0)
@@ -60,6 +78,16 @@ def tiny_bundles_dir(request, tmp_path_factory):
     if not all((out_dir / kind / "meta.json").is_file() for kind in KINDS):
         _train_tiny_bundles(out_dir)
     return out_dir
+
+
+@pytest.fixture
+def dataset_slices(settings, tmp_path, monkeypatch):
+    """The shipped slices as the datasets folder, for code that reads HWR_DATASETS_DIR itself
+    (retrain's replay and standard test, `ml.simulation`); their normalised arrays are cached
+    in a temporary folder, not in var/cache."""
+    settings.HWR_DATASETS_DIR = DATASET_SLICES
+    monkeypatch.setenv("HWR_CACHE_DIR", str(tmp_path / "cache"))
+    return DATASET_SLICES
 
 
 def _serve_bundles(settings, bundles_dir, tmp_path):
