@@ -13,6 +13,7 @@ from ml.evaluation import TFLiteModel
 from ml.tests.test_datasets import glyphs, write_emnist
 
 pytestmark = pytest.mark.slow
+# The tests that take the `bundle` are marked `datasets`: it trains on every default source.
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,7 @@ def bundle(tmp_path_factory):
     return out
 
 
+@pytest.mark.datasets
 def test_train_writes_a_complete_bundle(bundle):
     for name in BUNDLE_FILES + ("curves.png", "confusion.png"):
         assert (bundle / name).stat().st_size > 0, name
@@ -36,6 +38,7 @@ def test_train_writes_a_complete_bundle(bundle):
     assert meta["training"]["epochs_run"] == 1 and meta["seed"] == 1
 
 
+@pytest.mark.datasets
 def test_tflite_agrees_with_keras(bundle):
     part = datasets.load_test_set("mnist-test", list("0123456789"), limit=64)
     images = part.images.astype(np.float32)[..., None] / 255.0
@@ -46,6 +49,7 @@ def test_tflite_agrees_with_keras(bundle):
     assert np.abs(expected - got).max() < 1e-4
 
 
+@pytest.mark.datasets
 def test_evaluate_on_a_test_set(bundle, tmp_path, capsys):
     call_command("evaluate", model=str(bundle), dataset="unipen-test", limit=50, output=str(tmp_path))
     printed = capsys.readouterr().out
@@ -53,6 +57,7 @@ def test_evaluate_on_a_test_set(bundle, tmp_path, capsys):
     assert (tmp_path / "confusion.png").stat().st_size > 0
 
 
+@pytest.mark.datasets
 def test_evaluate_an_image_folder_end_to_end(bundle, tmp_path, capsys):
     """Digits saved as dark ink on white, larger than 28 px: read back through preprocess_bytes."""
     part = datasets.load_test_set("mnist-test", list("0123456789"), limit=20)
@@ -68,6 +73,7 @@ def test_evaluate_an_image_folder_end_to_end(bundle, tmp_path, capsys):
     assert (tmp_path / "out" / "confusion.png").is_file()
 
 
+@pytest.mark.datasets
 def test_evaluate_rejects_a_folder_named_after_no_label(bundle, tmp_path):
     (tmp_path / "images" / "Q").mkdir(parents=True)
     with pytest.raises(CommandError, match="'Q' is not a label of this model"):
@@ -79,6 +85,7 @@ def test_evaluate_missing_bundle_is_a_command_error(tmp_path):
         call_command("evaluate", model=str(tmp_path / "nothing"), dataset="mnist-test")
 
 
+@pytest.mark.datasets
 def test_evaluate_unknown_test_set_is_a_command_error(bundle):
     with pytest.raises(CommandError, match="unknown test set 'cifar-test'"):
         call_command("evaluate", model=str(bundle), dataset="cifar-test")

@@ -8,6 +8,7 @@ import pytest
 from ml import conventions, datasets
 from ml.text_lines import build_line
 from recognition.tests.images import data_url
+from testing import DATASET_SLICES
 
 STICK = [[[100, 0], [102, 50], [104, 100]]]  # a plain 1, y up: the top is at y = 100
 SEVEN = [[[0, 100], [60, 100], [20, 0]]]  # the bar along the top, the stem down to the left
@@ -87,7 +88,7 @@ def test_conventions_keep_each_writer_in_their_unipen_split(tmp_path):
 def test_the_digit_model_reads_held_out_writers_continental_ones_and_crossed_sevens(client, real_models):
     """Through the API, as the canvas page sends them: UNIPEN-test writers' own 1s and 7s
     (writers no model trained on), redrawn with a flag or a bar, on a white canvas."""
-    records, _ = datasets.read_unipen("test")
+    records, _ = datasets.read_unipen("test", DATASET_SLICES)
     rng = np.random.default_rng(0)
     for label, redraw in conventions.VARIANTS.items():
         answers = []

@@ -10,6 +10,7 @@ from ml import datasets
 from ml.datasets import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, DatasetError
 from recognition.preprocessing import preprocess_bytes
 from recognition.tests.images import encode
+from testing import DATASET_SLICES
 
 
 def write_idx(path, array, magic=None, cut=0):
@@ -167,10 +168,10 @@ def test_unipen_record_normalises_upright():
     assert image[:rows[0] + gap[0]].sum() < image[rows[0] + gap[-1]:].sum()
 
 
-def test_a_scan_is_read_exactly_as_its_upload(settings):
+def test_a_scan_is_read_exactly_as_its_upload():
     """Training reads a scan through the web's own path, so a model learns from the very
     picture it is served when someone uploads that scan."""
-    with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
+    with np.load(DATASET_SLICES / "mnist" / "mnist.npz") as mnist:
         scans = mnist["x_test"][:20]
     for scan in scans:
         served = np.round(preprocess_bytes(encode(Image.fromarray(scan))) * 255).astype(np.uint8)
@@ -224,6 +225,7 @@ def test_group_split_keeps_each_writer_in_one_split():
     assert set(splits) == {"train", "val", "test"}
 
 
+@pytest.mark.datasets
 def test_real_unipen_and_femnist_splits_are_writer_disjoint():
     femnist = datasets.raw_femnist()
     assert sum(len(v) for v in femnist.labels.values()) == 55950

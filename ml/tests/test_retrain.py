@@ -16,6 +16,7 @@ from ml.simulation import (
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 FEEDBACK_SAMPLES = 400
+# The tests that take the `population` (every UNIPEN-test digit, slanted) are marked `datasets`.
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def served_digit_model(real_models, settings, tmp_path):
     return ModelVersion.objects.get(name="digit", is_active=True)
 
 
+@pytest.mark.datasets
 def test_retrain_adapts_to_a_new_population_and_is_served_without_restart(
         client, served_digit_model, population):
     feedback_pool, unseen = population
@@ -54,6 +56,7 @@ def test_retrain_adapts_to_a_new_population_and_is_served_without_restart(
     assert network_of(served) is not served
 
 
+@pytest.mark.datasets
 def test_gate_refuses_poisoned_feedback(client, served_digit_model, population):
     feedback_pool, _ = population
     give_verified_feedback(client, feedback_pool[:FEEDBACK_SAMPLES], shuffle_labels=True)
@@ -65,6 +68,7 @@ def test_gate_refuses_poisoned_feedback(client, served_digit_model, population):
     assert refused.notes.startswith("kept inactive")
 
 
+@pytest.mark.datasets
 def test_too_few_samples_changes_nothing(client, served_digit_model, population, capsys):
     give_verified_feedback(client, population[0][:5])
     call_command("retrain", "--model", "digit", "--min-samples", "20")
@@ -72,6 +76,7 @@ def test_too_few_samples_changes_nothing(client, served_digit_model, population,
     assert list(ModelVersion.objects.filter(name="digit")) == [served_digit_model]
 
 
+@pytest.mark.datasets
 def test_dry_run_registers_and_keeps_nothing(client, served_digit_model, population, settings):
     give_verified_feedback(client, population[0][:40])
     call_command("retrain", "--model", "digit", "--dry-run", "--epochs", "1",
@@ -80,6 +85,7 @@ def test_dry_run_registers_and_keeps_nothing(client, served_digit_model, populat
     assert not any(p.is_dir() for p in (settings.HWR_MODELS_DIR / "digit").iterdir())
 
 
+@pytest.mark.datasets
 def test_rejected_and_unreviewed_feedback_is_left_out(client, served_digit_model, population,
                                                       capsys):
     give_verified_feedback(client, population[0][:30])

@@ -13,8 +13,8 @@ from recognition.tests.browser import shot
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_retrain_started_and_followed_in_the_admin(page, live_server, tiny_models, settings,
-                                                  tmp_path, django_user_model):
+def test_retrain_started_and_followed_in_the_admin(page, live_server, tiny_models, dataset_slices,
+                                                  settings, tmp_path, django_user_model):
     settings.HWR_MODELS_DIR = tmp_path / "models"
     give_verified_feedback(Client(), slanted_digits()[:40])
     django_user_model.objects.create_user("admin", password="a-long-pass-phrase", is_staff=True,

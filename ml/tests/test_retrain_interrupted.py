@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ml.bundle import read_meta
+from testing import DATASET_SLICES
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,8 @@ def deployment(tmp_path, tiny_bundles_dir):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "HWR_MODELS_DIR": str(tmp_path / "models"),
         "HWR_BUNDLED_MODELS_DIR": str(tiny_bundles_dir),
+        "HWR_DATASETS_DIR": str(DATASET_SLICES),
+        "HWR_CACHE_DIR": str(tmp_path / "cache"),
         "PYTHONUNBUFFERED": "1",
     }
     subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, check=True, timeout=300)

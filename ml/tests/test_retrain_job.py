@@ -28,7 +28,7 @@ def run_worker():
 
 
 @pytest.fixture
-def verified_feedback(tiny_models, settings, tmp_path):
+def verified_feedback(tiny_models, dataset_slices, settings, tmp_path):
     settings.HWR_MODELS_DIR = tmp_path / "models"
     give_verified_feedback(Client(), slanted_digits()[:40])
 

@@ -7,6 +7,7 @@ from PIL import Image, ImageDraw
 
 from ml.datasets import read_unipen
 from ml.text_lines import build_line, records_by_label
+from testing import DATASET_SLICES
 
 # A "7" as a polyline in a unit square (x right, y down).
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
@@ -49,6 +50,6 @@ def ring(radius, centre=(0, 0)):
 def touching_forty_two():
     """A photo-like line of "42" by a held-out UNIPEN writer, the 2 leaning into the 4 so that
     their ink touches (one connected piece): a `text_lines.Line`."""
-    records, _ = read_unipen("test")
+    records, _ = read_unipen("test", DATASET_SLICES)
     by_label = records_by_label(records)
     return build_line([by_label["4"][0], by_label["2"][0]], np.random.default_rng(0), gaps=(-0.08, -0.04))

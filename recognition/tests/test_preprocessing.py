@@ -11,6 +11,7 @@ from recognition.preprocessing import (
     normalize, preprocess_bytes, rasterise, relative_boxes, stroke_width, to_png,
 )
 from recognition.tests.images import ONE, SEVEN, draw_strokes, encode, ring, seven_png
+from testing import DATASET_SLICES
 
 
 def similarity(a, b):
@@ -49,8 +50,8 @@ def test_a_vertical_bar_fills_the_box_height_and_stays_thin():
     assert abs(cx - SIZE / 2) <= 1
 
 
-def test_mnist_digits_come_back_nearly_unchanged(settings):
-    with np.load(f"{settings.HWR_DATASETS_DIR}/mnist/mnist.npz") as mnist:
+def test_mnist_digits_come_back_nearly_unchanged():
+    with np.load(DATASET_SLICES / "mnist" / "mnist.npz") as mnist:
         digits = mnist["x_test"][:50] / 255.0
     scores = [similarity(normalize(digit), digit) for digit in digits]
     assert np.median(scores) > 0.85
@@ -69,7 +70,7 @@ SCANS = {"mnist": ("mnist/mnist.npz", "x_test", 0.03, 0.85),
 
 @pytest.mark.parametrize("crop", [lambda scan: scan, cropped_to_ink], ids=["as-it-is", "cropped-to-ink"])
 @pytest.mark.parametrize("dataset", SCANS)
-def test_a_clean_scan_uploaded_reads_as_its_own_grey_levels(settings, dataset, crop):
+def test_a_clean_scan_uploaded_reads_as_its_own_grey_levels(dataset, crop):
     """An ML student uploads MNIST or FEMNIST samples as 28 px PNGs, or crops them to the ink
     (which then touches the border): the web's path (ink map, then `normalize`; training reads
     scans the same way) must give what `normalize` makes of the scan's own grey levels, so the
@@ -79,7 +80,7 @@ def test_a_clean_scan_uploaded_reads_as_its_own_grey_levels(settings, dataset, c
     map zeroed grey below Otsu's threshold, they came out thinner (median similarity 0.993,
     mean difference 0.03)."""
     path, key, share_below_0_9, lowest = SCANS[dataset]
-    with np.load(f"{settings.HWR_DATASETS_DIR}/{path}") as archive:
+    with np.load(DATASET_SLICES / path) as archive:
         scans = archive[key][:200]
     uploaded = [preprocess_bytes(encode(Image.fromarray(crop(scan)))) for scan in scans]
     own_grey_levels = [normalize(scan / 255.0) for scan in scans]

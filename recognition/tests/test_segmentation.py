@@ -24,6 +24,7 @@ from recognition.segmentation import (
     segment_strokes,
 )
 from recognition.tests.images import ring
+from testing import DATASET_SLICES
 
 # Synthetic strokes in pixels, y down, line height 100.
 I_STEM, I_DOT = [[10, 40], [10, 100]], [[12, 15]]
@@ -121,7 +122,7 @@ def test_too_many_characters_are_refused():
 
 @pytest.fixture(scope="module")
 def unipen_test():
-    records, _ = read_unipen("test")
+    records, _ = read_unipen("test", DATASET_SLICES)
     return records_by_label(records)
 
 

@@ -16,13 +16,14 @@ from recognition.preprocessing import decode_image, ink_map, stroke_width
 from recognition.segmentation import segment_ink
 from recognition.services import consistent_case, decode_data_url
 from recognition.tests.images import data_url, encode, ring, touching_forty_two
+from testing import DATASET_SLICES
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def line():
-    records, _ = read_unipen("test")
+    records, _ = read_unipen("test", DATASET_SLICES)
     return build_text("42", records_by_label(records), np.random.default_rng(3))
 
 
