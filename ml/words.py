@@ -287,17 +287,34 @@ def confusions(predicted, texts, count=10):
     return sorted(counts.items(), key=lambda item: -item[1])[:count]
 
 
-def evaluate_bundle(bundle_dir, split="test", limit=None, beam=8):
+def evaluate_bundle(bundle_dir, split="test", limit=None, beam=8, lexicon_source="", lexicon_weight=0.0):
     """A text bundle's model.tflite, as the web runs it, on UNIPEN words of `split` writers."""
+    meta, probabilities, texts = bundle_probabilities(bundle_dir, split, limit)
+    if beam:
+        predicted = [words.read_line(p, meta["labels"], count=1, lexicon_source=lexicon_source,
+                                     lexicon_weight=lexicon_weight)[0].text for p in probabilities]
+    else:
+        predicted = [words.best_path(np.log(p + 1e-12), meta["labels"]).text for p in probabilities]
+    return meta, scores(predicted, texts), confusions(predicted, texts)
+
+
+def bundle_probabilities(bundle_dir, split="test", limit=None):
+    """(meta, the model's column probabilities per word, texts) of a split's words, as served."""
     from recognition.inference import Recognizer
 
     reader = Recognizer(bundle_dir)
     splits, _ = load_splits()
     records = splits[split][:limit] if limit else splits[split]
     images = render_all(records, 1, augment=False)
-    texts = [r["text"] for r in records]
-    predicted = [words.beam_search(np.log(reader.probabilities(image / 255.0) + 1e-12), reader.labels,
-                                   width=beam, count=1)[0].text if beam else
-                 words.best_path(np.log(reader.probabilities(image / 255.0) + 1e-12), reader.labels).text
-                 for image in images]
-    return reader.meta, scores(predicted, texts), confusions(predicted, texts)
+    return reader.meta, [reader.probabilities(image / 255.0) for image in images], [r["text"] for r in records]
+
+
+def tune_lexicon_weight(bundle_dir, source, weights=(0.0, 0.1, 0.2, 0.3, 0.5, 0.8), limit=None):
+    """Word accuracy (ignoring case) of each lexicon weight on the validation writers' words."""
+    meta, probabilities, texts = bundle_probabilities(bundle_dir, "val", limit)
+    results = {}
+    for weight in weights:
+        predicted = [words.read_line(p, meta["labels"], count=1, lexicon_source=source if weight else "",
+                                     lexicon_weight=weight)[0].text for p in probabilities]
+        results[weight] = scores(predicted, texts)
+    return results

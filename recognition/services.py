@@ -237,8 +237,10 @@ def _read_line(reader, data, kind, strokes, crop):
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
     probabilities = reader.probabilities(line)
-    readings = words.beam_search(np.log(probabilities + 1e-12), reader.labels,
-                                 count=TEXT_CANDIDATES, allowed=TEXT_ALPHABETS[kind])
+    words_of_a_language = kind != "digit"  # numbers are not weighed against a lexicon
+    readings = words.read_line(probabilities, reader.labels, TEXT_ALPHABETS[kind], TEXT_CANDIDATES,
+                               settings.HWR_LEXICON if words_of_a_language else "",
+                               settings.HWR_LEXICON_WEIGHT)
     best = readings[0]
     if not best.text:
         raise RecognitionError("no writing could be read here: write the word larger, or closer "

@@ -14,6 +14,7 @@ from PIL import Image
 
 import cv2
 
+from recognition import lexicon
 from recognition.preprocessing import NothingDrawn, rasterise, stroke_width
 
 HEIGHT, WIDTH = 32, 256
@@ -170,6 +171,17 @@ def beam_search(log_probs, alphabet, width=8, count=5, allowed=None, prune=-8.0,
     return [Reading("".join(alphabet[i - 1] for i in prefix), float(np.logaddexp(p_blank, p_last)),
                     [list(c) for c in columns])
             for prefix, (p_blank, p_last, columns) in ranked]
+
+
+def read_line(probabilities, alphabet, allowed=None, count=5, lexicon_source="", lexicon_weight=0.0):
+    """The `count` best whole readings of a line from the model's column probabilities, best
+    first: a beam search, its readings weighed against a lexicon's word frequencies when one is
+    given (a wider beam then, so that the words among the readings are found)."""
+    log_probs = np.log(np.asarray(probabilities, np.float64) + 1e-12)
+    if not lexicon_source:
+        return beam_search(log_probs, alphabet, count=count, allowed=allowed)
+    readings = beam_search(log_probs, alphabet, width=16, count=16, allowed=allowed)
+    return lexicon.rescore(readings, lexicon_source, lexicon_weight)[:count]
 
 
 def edit_distance(a, b):
