@@ -82,12 +82,12 @@
   /* The field stands out once edited; the button says what it will save; a reading that is in
      the field is shown pressed; a character's guesses fit only while the lengths match. */
   function update() {
-    const changed = field.value !== current.text;
+    const changed = field.value.trim() !== current.text;
     field.classList.toggle("edited", changed);
     field.removeAttribute("aria-invalid");
     $("text-save").textContent = changed ? "Save correction" : "All correct";
     for (const button of $("text-candidates").querySelectorAll("button")) {
-      button.setAttribute("aria-pressed", String(button.dataset.text === field.value));
+      button.setAttribute("aria-pressed", String(button.dataset.text === field.value.trim()));
     }
     const aligned = [...field.value].length === current.characters.length;
     for (const button of $("text-characters").querySelectorAll("button")) button.disabled = !aligned;
@@ -123,7 +123,7 @@
     event.preventDefault();
     const result = current;
     if (!result) return;
-    const text = field.value;
+    const text = field.value.trim();   // a space a phone keyboard added is not part of the word
     $("text-save").disabled = true;
     setStatus("Saving…", "");
     let refusedText = false;    // the server refused the text itself (not the drawing)
