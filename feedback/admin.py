@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
-from .models import Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, Sample, Word
+from .models import (Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, Sample, Word,
+                     WordFeedback, WordFeedbackSubmission)
 
 
 ADMIN_CSS = {"all": ["feedback/admin.css"]}
@@ -34,6 +35,18 @@ def original_preview(sample):
     url = reverse("feedback:sample_image", args=[sample.pk, selectors.PREVIEW_SIZE])
     link = format_html(' <a href="{}">original file</a>', sample.image.url) if sample.image else ""
     return format_html('<img src="{}" alt="original" class="hwr-preview">{}', url, link)
+
+
+def word_thumbnail(word):
+    """A small copy of the word's image, made once (see `original_thumbnail`)."""
+    url = reverse("feedback:word_image", args=[word.pk, selectors.WORD_THUMBNAIL_SIZE])
+    return format_html('<img src="{}" alt="the word as written" class="hwr-word" loading="lazy">', url)
+
+
+def word_preview(word):
+    url = reverse("feedback:word_image", args=[word.pk, selectors.WORD_PREVIEW_SIZE])
+    link = format_html(' <a href="{}">original file</a>', word.image.url) if word.image else ""
+    return format_html('<img src="{}" alt="the word as written" class="hwr-preview">{}', url, link)
 
 
 def top_k_table(sample):
@@ -383,16 +396,150 @@ class CharacterInline(SampleThumbnails, ReadOnlyInline):
 class WordAdmin(admin.ModelAdmin):
     """Lines of several characters (text mode), read-only like samples."""
 
-    list_display = ["id", "text", "kind", "source", "case_consistency", "created"]
-    list_filter = ["kind", "source", "case_consistency"]
+    list_display = ["short_id", "image_shown", "text", "kind", "source", "feedback_status",
+                    "case_consistency", "created"]
+    list_display_links = ["short_id"]
+    list_select_related = ["feedback"]
+    list_filter = ["kind", "source", ("feedback", admin.EmptyFieldListFilter), "case_consistency"]
     search_fields = ["text"]
     date_hierarchy = "created"
-    fields = ["text", "kind", "source", "case_consistency", "image", "created"]
+    fields = ["preview", "text", "kind", "source", "feedback_link", "case_consistency", "created"]
     readonly_fields = fields
     inlines = [CharacterInline]
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="word", ordering="id")
+    def short_id(self, word):
+        return short_id(word.pk)
+
+    @admin.display(description="image")
+    def image_shown(self, word):
+        return word_thumbnail(word)
+
+    @admin.display(description="image")
+    def preview(self, word):
+        return word_preview(word)
+
+    @admin.display(description="feedback", ordering="feedback__status")
+    def feedback_status(self, word):
+        feedback = getattr(word, "feedback", None)
+        return "-" if feedback is None else f"{feedback.status} ({feedback.text})"
+
+    @admin.display(description="feedback")
+    def feedback_link(self, word):
+        feedback = getattr(word, "feedback", None)
+        if feedback is None:
+            return "none yet"
+        url = reverse("admin:feedback_wordfeedback_change", args=[word.pk])
+        return format_html('<a href="{}">{} ({}, {})</a>', url, feedback.text, feedback.status,
+                           feedback.origin)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class WordSubmissionInline(ReadOnlyInline):
+    model = WordFeedbackSubmission
+    fields = ["submitted", "channel", "is_correct", "correct_text", "user", "client_hash"]
+    readonly_fields = fields
+
+
+@admin.register(WordFeedback)
+class WordFeedbackAdmin(admin.ModelAdmin):
+    """What people said whole words read: reviewed like characters' feedback."""
+
+    list_display = ["short_id", "image_shown", "read", "given", "status", "origin", "kind",
+                    "source", "updated"]
+    list_display_links = ["short_id"]
+    list_select_related = ["word"]
+    list_filter = ["status", "origin", "is_correct", "word__kind", "word__source"]
+    search_fields = ["word__text", "correct_text"]
+    search_help_text = "Finds words whose reading or given text contains this."
+    date_hierarchy = "updated"
+    actions = ["verify", "reject"]
+    fields = [
+        "word_link", "preview", "read", "characters", "is_correct", "correct_text", "status",
+        "origin", "reviewer_notes", "reviewed_by", "reviewed_at", "created", "updated",
+    ]
+    readonly_fields = [
+        "word_link", "preview", "read", "characters", "origin", "reviewed_by", "reviewed_at",
+        "created", "updated",
+    ]
+    inlines = [WordSubmissionInline]
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="word", ordering="word_id")
+    def short_id(self, feedback):
+        return short_id(feedback.word_id)
+
+    @admin.display(description="image")
+    def image_shown(self, feedback):
+        return word_thumbnail(feedback.word)
+
+    @admin.display(description="image")
+    def preview(self, feedback):
+        return word_preview(feedback.word)
+
+    @admin.display(description="read", ordering="word__text")
+    def read(self, feedback):
+        return feedback.word.text
+
+    @admin.display(description="given", ordering="correct_text")
+    def given(self, feedback):
+        return "(as read)" if feedback.is_correct else feedback.correct_text
+
+    @admin.display(ordering="word__kind")
+    def kind(self, feedback):
+        return feedback.word.kind
+
+    @admin.display(ordering="word__source")
+    def source(self, feedback):
+        return feedback.word.source
+
+    @admin.display(description="word")
+    def word_link(self, feedback):
+        url = reverse("admin:feedback_word_change", args=[feedback.pk])
+        return format_html('<a href="{}">{}</a>', url, feedback.pk)
+
+    @admin.display(description="characters' feedback")
+    def characters(self, feedback):
+        """Each character read, and what its own feedback says (set from the word's answer
+        when the lengths matched, or given on the character)."""
+        rows = []
+        for sample in feedback.word.characters.select_related("feedback").order_by("position"):
+            own = getattr(sample, "feedback", None)
+            url = reverse("admin:feedback_sample_change", args=[sample.pk])
+            rows.append((url, sample.predicted_label, "-" if own is None else own.label,
+                         "" if own is None else own.status))
+        if not rows:
+            return "-"
+        body = format_html_join("", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>', rows)
+        return format_html('<table class="hwr-metrics"><thead><tr><th>read</th><th>feedback</th>'
+                           "<th>status</th></tr></thead><tbody>{}</tbody></table>", body)
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if {"status", "is_correct", "correct_text"} & set(form.changed_data):
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        if {"is_correct", "correct_text"} & set(form.changed_data):
+            obj.origin = WordFeedback.Origin.REVIEWER  # the text is now the reviewer's
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark selected word feedback as verified", permissions=["change"])
+    def verify(self, request, queryset):
+        count = services.set_status(queryset, WordFeedback.Status.VERIFIED, reviewer=request.user)
+        self.message_user(request, f"{count} word feedback verified.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected word feedback as rejected", permissions=["change"])
+    def reject(self, request, queryset):
+        count = services.set_status(queryset, WordFeedback.Status.REJECTED, reviewer=request.user)
+        self.message_user(request, f"{count} word feedback rejected.", messages.SUCCESS)

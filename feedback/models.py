@@ -5,7 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from recognition.kinds import KIND_CHOICES, is_valid_label
+from recognition.kinds import KIND_CHOICES, LABELS, is_valid_label
+
+# The longest text a word holds (as read, and as corrected).
+WORD_TEXT_MAX = 64
 
 
 class Word(models.Model):
@@ -21,7 +24,7 @@ class Word(models.Model):
     image = models.FileField(upload_to="words/%Y/%m/%d/", max_length=200)
     image_sha256 = models.CharField(max_length=64)
     strokes = models.JSONField(null=True, blank=True, help_text="the pen strokes, when sent")
-    text = models.CharField(max_length=64)
+    text = models.CharField(max_length=WORD_TEXT_MAX)
     case_consistency = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -206,6 +209,120 @@ class FeedbackSubmission(models.Model):
         return f"submission on {self.feedback_id} at {self.submitted:%Y-%m-%d %H:%M}"
 
 
+# What each kind of word is written with, as a person would say it.
+WORD_CHARACTERS = {"digit": "the digits 0 to 9", "letter": "the letters A to Z and a to z"}
+
+
+def validate_word_text(kind, text):
+    """Check a word's text as a person gave it: 1 to WORD_TEXT_MAX characters of the word's
+    kind (digits for a digit word, letters for a letter word, for `any` every printable
+    character but line breaks). Raises ValidationError meant for that person."""
+    if not text.strip():
+        raise ValidationError("the text is empty: write what the word says")
+    if len(text) > WORD_TEXT_MAX:
+        raise ValidationError(f"the text is {len(text)} characters long: at most {WORD_TEXT_MAX} fit")
+    if kind in WORD_CHARACTERS:
+        allowed = set(LABELS[kind])
+        bad = next((character for character in text if character not in allowed), None)
+        if bad is not None:
+            raise ValidationError(f"{bad!r} cannot be in a {kind} word: write it with "
+                                  f"{WORD_CHARACTERS[kind]} only")
+    elif not text.isprintable():
+        raise ValidationError("the text holds a line break or another character that is not "
+                              "printed: write it on one line")
+
+
+def validate_word_correction(word, is_correct, correct_text):
+    """`validate_correction` for a whole word: returns the text to store ("" when the reading
+    was right); raises ValidationError with a message for the person who answered."""
+    text = correct_text or ""
+    if is_correct:
+        if text and text != word.text:
+            raise ValidationError(f"is_correct is true but correct_text {text!r} differs from "
+                                  f"the reading {word.text!r}")
+        return ""
+    validate_word_text(word.kind, text)
+    if text == word.text:
+        raise ValidationError(f"{text!r} is what was read: it is not a correction")
+    return text
+
+
+class WordFeedback(models.Model):
+    """What a person said about a whole word: its right text, and where review stands.
+
+    Kept apart from the Word (the server's record of what was read, as a Sample is) and shaped
+    like `Feedback`, so that answers, review and the audit trail work as they do for characters.
+    """
+
+    class Origin(models.TextChoices):
+        """Who gave the text: a person's answer on a reading, or a reviewer (admin)."""
+
+        ANSWER = "answer"
+        REVIEWER = "reviewer"
+
+    Status = Feedback.Status
+
+    word = models.OneToOneField(Word, on_delete=models.CASCADE, primary_key=True,
+                                related_name="feedback")
+    is_correct = models.BooleanField()
+    correct_text = models.CharField(
+        max_length=WORD_TEXT_MAX, blank=True,
+        help_text="the right text when the reading was wrong (blank: confirmed as read)")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
+    reviewer_notes = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the staff member whose decision set the status (empty: nobody)",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated"]
+        verbose_name = "word feedback"
+        verbose_name_plural = "word feedback"
+
+    def __str__(self):
+        return f"feedback on word {self.word_id}: {'right' if self.is_correct else self.correct_text}"
+
+    @property
+    def text(self):
+        """The true text according to this feedback."""
+        return self.word.text if self.is_correct else self.correct_text
+
+    @property
+    def is_reviewed(self):
+        """Verified or rejected: from then on only a reviewer changes it."""
+        return self.status != self.Status.NEW
+
+    def clean(self):
+        self.correct_text = validate_word_correction(self.word, self.is_correct, self.correct_text)
+
+
+class WordFeedbackSubmission(models.Model):
+    """Audit trail of word answers: every one received, kept when a later one replaces it."""
+
+    feedback = models.ForeignKey(WordFeedback, on_delete=models.CASCADE, related_name="submissions")
+    is_correct = models.BooleanField()
+    correct_text = models.CharField(max_length=WORD_TEXT_MAX, blank=True)
+    channel = models.CharField(max_length=4, choices=FeedbackSubmission.Channel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_hash = models.CharField(
+        max_length=64, help_text="salted hash of the client's address and user agent, never the IP"
+    )
+    submitted = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted"]
+
+    def __str__(self):
+        return f"submission on word {self.feedback_id} at {self.submitted:%Y-%m-%d %H:%M}"
+
+
 class FeedbackSummary(Feedback):
     """Admin entry for the summary page (counts, accuracy, confusions); no table of its own."""
 
@@ -278,3 +395,19 @@ class Thumbnail(models.Model):
 
     def __str__(self):
         return f"{self.size} px of {self.sample_id}"
+
+
+class WordThumbnail(models.Model):
+    """A small re-encoded copy of a word's image, made once, for the admin's lists."""
+
+    word = models.ForeignKey(Word, on_delete=models.CASCADE, related_name="thumbnails")
+    size = models.PositiveSmallIntegerField(help_text="longest side in pixels")
+    content_type = models.CharField(max_length=16)
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["word", "size"],
+                                               name="one_word_thumbnail_per_size")]
+
+    def __str__(self):
+        return f"{self.size} px of word {self.word_id}"

@@ -20,6 +20,10 @@ UNLABELLED_CANDIDATES = 300
 PREVIEW_SIZE = 320
 THUMBNAIL_SIZE = 64
 IMAGE_SIZES = (THUMBNAIL_SIZE, PREVIEW_SIZE)
+# Words are wide: their copies are sized by their longest side, the width.
+WORD_THUMBNAIL_SIZE = 192
+WORD_PREVIEW_SIZE = 640
+WORD_IMAGE_SIZES = (WORD_THUMBNAIL_SIZE, WORD_PREVIEW_SIZE)
 
 
 def waiting_feedback(queue):

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from PIL import Image
 
-from recognition.kinds import LABELS
+from recognition.kinds import LABELS, is_valid_label
 
 from .models import (
-    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, Word,
-    validate_correction)
+    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, Word, WordFeedback,
+    WordFeedbackSubmission, WordThumbnail, validate_correction, validate_word_correction)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
     sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
     if sample is None:
         raise FeedbackError(f"unknown sample {sample_id}", status=404)
+    return _answer_sample(sample, is_correct, correct_label, channel, request)
+
+
+def _answer_sample(sample, is_correct, correct_label, channel, request):
+    """`submit_feedback` on a sample already locked."""
     try:
         label = validate_correction(sample, is_correct, correct_label)
     except ValidationError as error:
@@ -76,16 +81,82 @@ def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
         feedback.origin = Feedback.Origin.ANSWER
         feedback.status = Feedback.Status.NEW
         feedback.save()
-    user = request.user if request.user.is_authenticated else None
     FeedbackSubmission.objects.create(
         feedback=feedback,
         is_correct=is_correct,
         correct_label=label,
         channel=channel,
-        user=user,
+        user=_user(request),
         client_hash=client_hash(request),
     )
     return feedback, created
+
+
+def _user(request):
+    return request.user if request.user.is_authenticated else None
+
+
+@transaction.atomic
+def submit_word_feedback(*, word_id, text, channel, request):
+    """Store what a person says a word reads (`text`: the reading itself confirms it): creates
+    or updates its WordFeedback and appends to the trail, under the same rules as a sample's
+    answer (the word row locked; once reviewed, a different answer is refused with 409).
+
+    When the text has as many characters as the word has character samples, each character
+    gets its answer too, as POST /feedback would store it (confirmed where it equals what was
+    read, corrected where not), so the character models keep getting labels. A character is
+    left as it is when a reviewer settled it otherwise or when its model cannot know the
+    character given (a space, a dash); with another number of characters, only the word's
+    answer is stored. Returns (word feedback, created, the characters' feedback stored).
+    """
+    word = Word.objects.select_for_update().filter(pk=word_id).first()
+    if word is None:
+        raise FeedbackError(f"unknown word {word_id}", status=404)
+    is_correct = text == word.text
+    try:
+        correct_text = validate_word_correction(word, is_correct, "" if is_correct else text)
+    except ValidationError as error:
+        raise FeedbackError(error.messages[0]) from error
+    feedback = WordFeedback.objects.filter(word=word).first()
+    created = feedback is None
+    if created:
+        feedback = WordFeedback.objects.create(word=word, is_correct=is_correct,
+                                               correct_text=correct_text)
+    elif feedback.is_reviewed:
+        if (feedback.is_correct, feedback.correct_text) != (is_correct, correct_text):
+            raise FeedbackError(
+                f"the answer on this word was already reviewed ({feedback.status}) and can no "
+                f"longer be changed here; its text stays {feedback.text!r}", status=409)
+    elif (feedback.is_correct, feedback.correct_text, feedback.origin) != (
+            is_correct, correct_text, WordFeedback.Origin.ANSWER):
+        feedback.is_correct, feedback.correct_text = is_correct, correct_text
+        feedback.origin = WordFeedback.Origin.ANSWER
+        feedback.status = WordFeedback.Status.NEW
+        feedback.save()
+    WordFeedbackSubmission.objects.create(
+        feedback=feedback, is_correct=is_correct, correct_text=correct_text, channel=channel,
+        user=_user(request), client_hash=client_hash(request))
+    return feedback, created, _answer_characters(word, text, channel, request)
+
+
+def _answer_characters(word, text, channel, request):
+    """Each character of `text` as the answer on the word's character at its position, when
+    the word's characters are all there and as many as the text's (see submit_word_feedback)."""
+    samples = list(Sample.objects.select_for_update().filter(word=word).order_by("position"))
+    if [sample.position for sample in samples] != list(range(len(text))):
+        return []
+    stored = []
+    for sample, character in zip(samples, text):
+        is_correct = character == sample.predicted_label
+        if not (is_correct or is_valid_label(sample.kind, character)):
+            continue
+        try:
+            feedback, _ = _answer_sample(sample, is_correct, "" if is_correct else character,
+                                         channel, request)
+        except FeedbackError:
+            continue  # a reviewer settled this character otherwise: their label stands
+        stored.append(feedback)
+    return stored
 
 
 def feedback_as_dict(feedback):
@@ -100,6 +171,21 @@ def feedback_as_dict(feedback):
         "is_correct": feedback.is_correct,
         "correct_label": feedback.correct_label or None,
         "label": feedback.label,
+        "status": feedback.status,
+        "updated": feedback.updated.isoformat(),
+    }
+
+
+def word_feedback_as_dict(feedback):
+    """The JSON shape of a word's feedback in API and page answers."""
+    word = feedback.word
+    return {
+        "word_id": str(word.pk),
+        "kind": word.kind,
+        "predicted_text": word.text,
+        "is_correct": feedback.is_correct,
+        "correct_text": feedback.correct_text or None,
+        "text": feedback.text,
         "status": feedback.status,
         "updated": feedback.updated.isoformat(),
     }
@@ -241,21 +327,8 @@ def thumbnail(sample, size):
 
 
 def _shrink(sample, size):
-    from PIL import ImageOps
-
     try:
-        with sample.image.open("rb") as handle, Image.open(handle) as image:
-            image.draft("RGB", (size, size))  # JPEG photos decode at a fraction of their size
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                # Drawings with a transparent background: ink on white, as people saw them.
-                image = image.convert("RGBA")
-                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
-            image = image.convert("RGB" if image.mode not in ("L", "1", "I;16", "I") else "L")
-            image.thumbnail((size, size), Image.Resampling.LANCZOS)
-            buffer = io.BytesIO()
-            image.save(buffer, format="WEBP", quality=80, method=4)
-            return buffer.getvalue()
+        return _shrink_image(sample.image, size)
     except (OSError, ValueError, Image.DecompressionBombError):
         # The file is gone or unreadable: the model's 28x28 view stands in for it.
         with Image.open(io.BytesIO(bytes(sample.normalized_png))) as image:
@@ -263,6 +336,44 @@ def _shrink(sample, size):
             image.convert("L").resize((size, size), Image.Resampling.NEAREST).save(
                 buffer, format="WEBP", lossless=True)
             return buffer.getvalue()
+
+
+def _shrink_image(field, size):
+    """WebP bytes of a stored image (a file field) at most `size` pixels on its longest side."""
+    from PIL import ImageOps
+
+    with field.open("rb") as handle, Image.open(handle) as image:
+        image.draft("RGB", (size, size))  # JPEG photos decode at a fraction of their size
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            # Drawings with a transparent background: ink on white, as people saw them.
+            image = image.convert("RGBA")
+            image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+        image = image.convert("RGB" if image.mode not in ("L", "1", "I;16", "I") else "L")
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="WEBP", quality=80, method=4)
+        return buffer.getvalue()
+
+
+def word_thumbnail(word, size):
+    """(content type, bytes) of a `size`-pixel copy of a word's image, made once and stored as
+    `thumbnail` does for samples; FeedbackError (404) when its file is gone or unreadable."""
+    stored = (WordThumbnail.objects.filter(word=word, size=size)
+              .values_list("content_type", "data").first())
+    if stored is not None:
+        return stored[0], bytes(stored[1])
+    try:
+        data = _shrink_image(word.image, size)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise FeedbackError("the word's image is gone or unreadable", status=404) from None
+    try:
+        with transaction.atomic():
+            WordThumbnail.objects.get_or_create(word=word, size=size,
+                                                defaults={"content_type": "image/webp", "data": data})
+    except OperationalError:
+        logger.warning("thumbnail of word %s not stored this time", word.pk, exc_info=True)
+    return "image/webp", data
 
 
 def mark_for_resync(queryset):
@@ -291,10 +402,12 @@ def purge_samples(queryset, chunk_size=500):
 
 
 def expired_words(now=None):
-    """Words older than the retention none of whose characters has feedback (a word whose
-    characters are all gone included): nothing that training or review uses refers to them."""
+    """Words older than the retention without feedback, on them or on any of their characters
+    (a word whose characters are all gone included): nothing that training or review uses
+    refers to them."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.HWR_SAMPLE_RETENTION_DAYS)
-    return Word.objects.filter(created__lt=cutoff).exclude(characters__feedback__isnull=False)
+    return (Word.objects.filter(created__lt=cutoff, feedback__isnull=True)
+            .exclude(characters__feedback__isnull=False))
 
 
 def purge_words(queryset, chunk_size=200):

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from recognition.kinds import KINDS, LABELS
 
 from . import selectors, services
-from .models import FeedbackSubmission, Sample
-from .schemas import parse_feedback
+from .models import FeedbackSubmission, Sample, Word
+from .schemas import parse_feedback, parse_word_feedback
 
 REVIEW_PERMISSION = "feedback.change_feedback"
 # Ids a client may name as held or skipped in one request (each is 36 characters).
@@ -40,6 +40,28 @@ def submit_from_request(request, channel, sample_id=None):
 @require_POST
 def submit_feedback(request):
     status, body = submit_from_request(request, FeedbackSubmission.Channel.PAGE)
+    return JsonResponse(body, status=status)
+
+
+def submit_word_from_request(request, channel, word_id=None):
+    """Parse, validate and store what a person says a word reads; returns (status, JSON body)."""
+    try:
+        payload = parse_word_feedback(request, word_id)
+        feedback, created, characters = services.submit_word_feedback(
+            word_id=payload.word_id, text=payload.text, channel=channel, request=request)
+    except services.FeedbackError as error:
+        return error.status, {"error": error.message, **error.extra}
+    return 201 if created else 200, {
+        "status": "saved",
+        "feedback": services.word_feedback_as_dict(feedback),
+        "characters": [services.feedback_as_dict(character) for character in characters],
+    }
+
+
+@require_POST
+def submit_word_feedback(request):
+    """POST /feedback/word {"word_id", "text"}: the page's route (CSRF) for a word's answer."""
+    status, body = submit_word_from_request(request, FeedbackSubmission.Channel.PAGE)
     return JsonResponse(body, status=status)
 
 
@@ -185,6 +207,27 @@ def sample_image(request, sample_id, size):
         return JsonResponse({"error": f"size must be one of {selectors.IMAGE_SIZES}"}, status=404)
     sample = get_object_or_404(Sample.objects.only("pk", "image", "normalized_png"), pk=sample_id)
     content_type, data = services.thumbnail(sample, size)
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@transaction.non_atomic_requests
+@require_GET
+def word_image(request, word_id, size):
+    """A word's image shrunk to `size` pixels (made once, then stored): staff only."""
+    user = request.user
+    if not (user.is_active and user.is_staff and (
+            user.has_perm("feedback.view_word") or user.has_perm("feedback.view_wordfeedback"))):
+        return JsonResponse({"error": "log in as staff to see words"}, status=403)
+    if size not in selectors.WORD_IMAGE_SIZES:
+        return JsonResponse({"error": f"size must be one of {selectors.WORD_IMAGE_SIZES}"},
+                            status=404)
+    word = get_object_or_404(Word.objects.only("pk", "image"), pk=word_id)
+    try:
+        content_type, data = services.word_thumbnail(word, size)
+    except services.FeedbackError as error:
+        return JsonResponse({"error": error.message}, status=error.status)
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "private, max-age=86400"
     return response

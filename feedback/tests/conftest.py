@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from feedback.models import Sample
+from feedback.models import Sample, Word
 
 
 def character_png(seed, size=28):
@@ -58,5 +58,36 @@ def make_sample(media_root):
             Sample.objects.filter(pk=sample.pk).update(created=timezone.now() - timedelta(days=age_days))
             sample.refresh_from_db()
         return sample
+
+    return make
+
+
+def line_png(seed, width=192, height=64):
+    """A wide RGBA PNG with random strokes on a transparent background, as a canvas sends it."""
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((height, width, 4), dtype=np.uint8)
+    for left in range(8, width - 24, 32):
+        top = int(rng.integers(6, height // 2))
+        pixels[top:height - 6, left:left + 3, 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_word(make_sample):
+    """Create a Word as recognition.services.recognize_text stores it: its image file and one
+    character Sample per character read, at positions 0, 1, ..."""
+    counter = iter(range(10**6))
+
+    def make(text="42", kind="digit", source="canvas"):
+        png = line_png(next(counter))
+        word = Word(kind=kind, source=source, image_sha256=hashlib.sha256(png).hexdigest(), text=text)
+        word.image.save("line.png", ContentFile(png), save=False)
+        word.save()
+        for position, character in enumerate(text):
+            sample = make_sample(kind=kind, predicted=character, source=source)
+            Sample.objects.filter(pk=sample.pk).update(word=word, position=position)
+        return word
 
     return make

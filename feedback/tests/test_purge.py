@@ -85,7 +85,7 @@ def words(settings, make_sample):
 
 
 def test_dry_run_counts_expired_words(words):
-    assert "and 2 words none of whose characters has feedback" in purge()
+    assert "and 2 words without feedback, on them or on any of their characters" in purge()
     assert Word.objects.count() == 4
 
 

@@ -71,37 +71,32 @@ def test_text_corrections_say_what_they_save(page, live_server, real_models):
     page.get_by_label("Mode").select_option("text")
     expect(page.locator("#case-option")).to_be_hidden()  # digits have no case
     draw(page, FORTY_TWO)  # Live: a preview, stored only when saved
-    expect(page.locator("#text-label")).to_have_text("42")
+    field = page.get_by_label("What you wrote")
+    expect(field).to_have_value("42")
     save = page.locator("#text-save")
     expect(save).to_have_text("All correct")
     assert not Word.objects.exists()
 
-    second = page.get_by_label("Character 2", exact=True)
-    alternative = page.locator("#text-characters li").nth(1).locator(".alternatives button").first
-    tapped = alternative.text_content()
-    alternative.click()  # the model's next guess, one tap away
-    expect(second).to_have_value(tapped)
-    expect(page.locator("#text-label")).to_have_text(f"4{tapped}")
-    second.fill("7")
-    expect(page.locator("#text-label")).to_have_text("47")  # the heading follows the boxes
-    expect(second).to_have_class("edited")
-    expect(save).to_have_text("Save corrections")
-    page.get_by_label("Character 1", exact=True).fill("x")
+    field.fill("47")
+    expect(field).to_have_class("text-answer edited")
+    expect(save).to_have_text("Save correction")
+    field.fill("42")
+    expect(save).to_have_text("All correct")
+    field.fill("4x")
     save.click()
     expect(page.locator("#text-status")).to_have_text(
-        "“x” is not a character this model knows: each box takes a digit, 0 to 9.")
+        "Could not save your answer: 'x' cannot be in a digit word: write it with the digits 0 to 9 only.")
     assert not Feedback.objects.exists()
-    page.get_by_label("Character 1", exact=True).fill("4")
+    field.fill("47")
     save.click()
     expect(page.locator("#text-status")).to_have_text("Thanks! Saved: you wrote “47”.")
-    word = Word.objects.get()
+    word = Word.objects.get()  # stored once, when first saved
     answers = {s.position: (s.feedback.is_correct, s.feedback.correct_label) for s in word.characters.all()}
-    assert (word.text, answers) == ("42", {0: (True, ""), 1: (False, "7")})
+    assert (word.text, word.feedback.correct_text, answers) == ("42", "47", {0: (True, ""), 1: (False, "7")})
 
     page.get_by_label("What will you write?").select_option("letter")
     expect(page.locator("#case-option")).to_be_visible()
     page.get_by_role("button", name="Clear").click()  # no answer left to keep when the page closes
-
 
 
 def ring(centre, radius, steps=16):

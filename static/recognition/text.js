@@ -1,15 +1,15 @@
-/* Shows a text answer (several characters) and sends per-character corrections; exposes
-   window.hwrText. Every character is its own sample: unchanged ones are confirmed, changed
-   ones corrected, through the same POST /feedback as single characters. */
+/* Shows a text answer (a word or a number) in one field to confirm or correct, with the model's
+   other readings to tap and each character as the model saw it; saves the field as the word's
+   answer (POST /feedback/word). Exposes window.hwrText. */
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const labelsByKind = JSON.parse($("labels-by-kind").textContent);
+  const field = $("text-answer");
   let current = null;
   let storeShown = null;      // for a preview: stores it and resolves to the stored result
 
-  /* result: what /submit or /upload answered; a preview (no sample_ids) is stored through
-     `store` before its corrections are sent. */
+  /* result: what /submit or /upload answered; a preview (no word_id) is stored through `store`
+     before its answer is sent. */
   function show(result, { store = null } = {}) {
     hwr.showError("");
     current = result;
@@ -17,28 +17,45 @@
     $("text-result").hidden = false;
     $("text-result").classList.remove("stale");
     setNote("");
+    field.value = result.text;
+    field.setAttribute("inputmode", result.kind === "digit" ? "numeric" : "text");
+    const readings = result.candidates || [];
+    $("text-candidates").replaceChildren(...readings.map(reading));
+    $("text-readings").hidden = readings.length < 2;
     $("text-characters").replaceChildren(...result.characters.map(card));
     $("text-save").disabled = false;
-    setStatus("", "");
     update();
   }
 
+  /* One of the model's whole readings: tapping it puts it in the field. */
+  function reading(candidate) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "reading";
+    button.dataset.text = candidate.text;
+    const text = document.createElement("b");
+    text.textContent = candidate.text;
+    const share = document.createElement("span");
+    share.className = "pct";
+    share.textContent = `${(candidate.confidence * 100).toFixed(0)} %`;
+    button.append(text, share);
+    button.setAttribute("aria-label", `${candidate.text} (${share.textContent})`);
+    button.addEventListener("click", () => { field.value = candidate.text; update(); });
+    item.append(button);
+    return item;
+  }
+
+  /* A character as the model saw it, with its next guesses: tapping one puts it in its place
+     in the field (while the field has one character per card). */
   function card(character) {
     const item = document.createElement("li");
     const image = document.createElement("img");
     image.src = character.normalized_image;
     image.width = image.height = 42;
     image.alt = `Character ${character.position + 1} as the model saw it`;
-    const input = document.createElement("input");
-    input.type = "text";
-    input.value = character.label;
-    input.maxLength = 1;
-    input.autocomplete = "off";
-    input.setAttribute("autocapitalize", "off");
-    input.spellcheck = false;
-    input.dataset.predicted = character.label;
-    input.setAttribute("aria-label", `Character ${character.position + 1}`);
-    input.addEventListener("input", update);
+    const label = document.createElement("b");
+    label.textContent = character.label;
     const confidence = document.createElement("span");
     const close = hwr.closeCall ? hwr.closeCall(character.top3) : null;
     confidence.textContent = close ? `${close[0].label} or ${close[1].label}?`
@@ -49,30 +66,35 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = entry.label;
-      button.setAttribute("aria-label", `It was ${entry.label} (box ${character.position + 1})`);
-      button.addEventListener("click", () => { input.value = entry.label; update(); });
+      button.setAttribute("aria-label", `It was ${entry.label} (character ${character.position + 1})`);
+      button.addEventListener("click", () => {
+        const letters = [...field.value];
+        letters[character.position] = entry.label;
+        field.value = letters.join("");
+        update();
+      });
       alternatives.append(button);
     }
-    item.append(image, input, confidence, alternatives);
+    item.append(image, label, confidence, alternatives);
     return item;
   }
 
-  function inputs() {
-    return [...$("text-characters").querySelectorAll("input")];
-  }
-
-  /* The heading follows the boxes; edited boxes stand out; the button says what it will save. */
+  /* The field stands out once edited; the button says what it will save; a reading that is in
+     the field is shown pressed; a character's guesses fit only while the lengths match. */
   function update() {
-    const boxes = inputs();
-    for (const input of boxes) {
-      input.classList.toggle("edited", input.value !== input.dataset.predicted);
-      input.removeAttribute("aria-invalid");
+    const changed = field.value.trim() !== current.text;
+    field.classList.toggle("edited", changed);
+    field.removeAttribute("aria-invalid");
+    $("text-save").textContent = changed ? "Save correction" : "All correct";
+    for (const button of $("text-candidates").querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.text === field.value.trim()));
     }
-    $("text-label").textContent = boxes.map((input) => input.value || "_").join("");
-    const changed = boxes.some((input) => input.value !== input.dataset.predicted);
-    $("text-save").textContent = changed ? "Save corrections" : "All correct";
+    const aligned = [...field.value].length === current.characters.length;
+    for (const button of $("text-characters").querySelectorAll("button")) button.disabled = !aligned;
     setStatus("", "");
   }
+
+  field.addEventListener("input", () => { if (current) update(); });
 
   function hide() {
     current = null;
@@ -100,38 +122,28 @@
   $("text-feedback").addEventListener("submit", async (event) => {
     event.preventDefault();
     const result = current;
-    const valid = labelsByKind[result.kind];
-    const boxes = inputs();
-    const bad = boxes.find((input) => input.value.length !== 1 || !valid.includes(input.value));
-    if (bad) {
-      bad.setAttribute("aria-invalid", "true");
-      const what = { digit: "a digit, 0 to 9", letter: "a letter, A to Z or a to z" }[result.kind] ||
-        "a digit or a letter";
-      setStatus(bad.value ? `“${bad.value}” is not a character this model knows: each box takes ${what}.`
-        : `A box is empty: each box takes ${what}.`, "bad");
-      bad.focus();
-      return;
-    }
+    if (!result) return;
+    const text = field.value.trim();   // a space a phone keyboard added is not part of the word
     $("text-save").disabled = true;
     setStatus("Saving…", "");
+    let refusedText = false;    // the server refused the text itself (not the drawing)
     try {
       if (!result.word_id) {
         if (!storeShown) throw new Error("this answer was not kept: predict again");
         const stored = await storeShown();
-        if (stored.characters.length !== result.characters.length) throw new Error("the drawing changed: predict again");
-        result.characters.forEach((character, index) => Object.assign(character, {
-          sample_id: stored.characters[index].sample_id, label: stored.characters[index].label }));
-        result.word_id = stored.word_id;
+        Object.assign(result, { word_id: stored.word_id, text: stored.text, characters: stored.characters });
       }
-      for (const [index, input] of boxes.entries()) {
-        const isCorrect = input.value === result.characters[index].label;
-        await hwr.postJSON("/feedback", { sample_id: result.characters[index].sample_id,
-          is_correct: isCorrect, correct_label: isCorrect ? "" : input.value });
-      }
-      const text = boxes.map((input) => input.value).join("");
-      setStatus(`Thanks! Saved: you wrote “${text}”.`, "ok");
+      const saved = await hwr.postJSON("/feedback/word", { word_id: result.word_id, text })
+        .catch((error) => { refusedText = error.status === 400; throw error; });
+      if (result !== current) return;
+      setStatus(saved.feedback.is_correct ? `Thanks! Saved as correct: “${text}”.`
+        : `Thanks! Saved: you wrote “${text}”.`, "ok");
     } catch (error) {
       setStatus(hwr.sentence(`could not save your answer: ${error.message}`), "bad");
+      if (refusedText) {
+        field.setAttribute("aria-invalid", "true");
+        field.focus();
+      }
     } finally {
       $("text-save").disabled = false;
     }

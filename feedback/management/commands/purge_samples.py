@@ -8,8 +8,8 @@ from feedback import services
 class Command(BaseCommand):
     help = (
         "Delete samples without feedback older than HWR_SAMPLE_RETENTION_DAYS, with their "
-        "image files, and the words (lines of characters) none of whose characters has "
-        "feedback, with their characters and images. Only counts them unless --yes is given."
+        "image files, and the words (lines of characters) without feedback, on them or on any "
+        "of their characters, with their characters and images. Only counts them unless --yes is given."
     )
 
     def add_arguments(self, parser):
@@ -23,8 +23,8 @@ class Command(BaseCommand):
             count = expired.count()
             self.stdout.write(
                 f"{count} samples without feedback are older than {days} days, and "
-                f"{words.count()} words none of whose characters has feedback; run with --yes "
-                "to delete them"
+                f"{words.count()} words without feedback, on them or on any of their characters; "
+                "run with --yes to delete them"
             )
             return
         deleted_words, characters = services.purge_words(words)
