@@ -400,10 +400,12 @@ class WordAdmin(admin.ModelAdmin):
                     "case_consistency", "created"]
     list_display_links = ["short_id"]
     list_select_related = ["feedback"]
-    list_filter = ["kind", "source", ("feedback", admin.EmptyFieldListFilter), "case_consistency"]
+    list_filter = ["kind", "source", ("feedback", admin.EmptyFieldListFilter), "model_name",
+                   "case_consistency"]
     search_fields = ["text"]
     date_hierarchy = "created"
-    fields = ["preview", "text", "kind", "source", "feedback_link", "case_consistency", "created"]
+    fields = ["preview", "text", "candidates", "kind", "source", "feedback_link", "model_name",
+              "model_version", "case_consistency", "created"]
     readonly_fields = fields
     inlines = [CharacterInline]
 

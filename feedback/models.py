@@ -25,6 +25,10 @@ class Word(models.Model):
     image_sha256 = models.CharField(max_length=64)
     strokes = models.JSONField(null=True, blank=True, help_text="the pen strokes, when sent")
     text = models.CharField(max_length=WORD_TEXT_MAX)
+    candidates = models.JSONField(default=list, blank=True,
+                                  help_text="the text model's likeliest readings with their share")
+    model_name = models.CharField(max_length=16, blank=True, help_text="the model that read it")
+    model_version = models.CharField(max_length=64, blank=True)
     case_consistency = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 

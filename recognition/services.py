@@ -315,6 +315,7 @@ def _segment_text(data, kind, strokes, case_consistency, crop):
     result = {
         "kind": kind,
         "text": "".join(entry["label"] for entry in entries),
+        "candidates": [],  # one reading only: the characters' best labels
         "characters": entries,
         "case_consistency": cased,
         "model": {"name": recognizer.name, "version": recognizer.version},
@@ -379,7 +380,9 @@ def recognize_text(data, kind, source, strokes=None, case_consistency=False, cro
     """
     picture, characters, images28, result = _predict_text(data, kind, strokes, case_consistency, crop)
     word = Word(kind=kind, source=source, image_sha256=hashlib.sha256(data).hexdigest(),
-                strokes=strokes, text=result["text"], case_consistency=result["case_consistency"])
+                strokes=strokes, text=result["text"], candidates=result["candidates"],
+                model_name=result["model"]["name"], model_version=result["model"]["version"],
+                case_consistency=result["case_consistency"])
     word.image.save(f"{word.id}.png", ContentFile(stored_png(picture)), save=False)
     samples = []
     for character, image28, entry in zip(characters, images28, result["characters"]):
