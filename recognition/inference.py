@@ -1,4 +1,5 @@
-"""LiteRT inference on model bundles: the web's only way to run a model (no TensorFlow here).
+"""LiteRT inference on model bundles: the one way to run a model (no TensorFlow here), for the
+web, `evaluate`, the retrain gate and the benches alike.
 
 `get_recognizer(kind)` is the one place where a kind is resolved to a model bundle, so that a
 registry of retrained models can replace the bundled folder lookup without touching callers.
@@ -25,11 +26,14 @@ class Recognizer:
     """One model bundle: its labels and metadata, and one LiteRT interpreter per thread.
 
     An interpreter is not thread-safe, so each thread gets its own; they all share the same
-    model bytes, so extra threads cost only their tensor arena.
+    model bytes, so extra threads cost only their tensor arena. `num_threads` is LiteRT's
+    threads per call: 1 for web workers, which already serve one request per thread;
+    offline commands that read thousands of images pass `os.cpu_count()`.
     """
 
-    def __init__(self, bundle_dir):
+    def __init__(self, bundle_dir, num_threads=1):
         self.bundle_dir = Path(bundle_dir)
+        self.num_threads = num_threads
         self.meta = read_meta(self.bundle_dir)
         self.labels = list(self.meta["labels"])
         self.name = self.meta["name"]
@@ -49,7 +53,7 @@ class Recognizer:
         states = self._local.__dict__.setdefault("states", {})
         state = states.get(batch)
         if state is None:
-            interpreter = Interpreter(model_content=self._model_content, num_threads=1)
+            interpreter = Interpreter(model_content=self._model_content, num_threads=self.num_threads)
             (input_detail,) = interpreter.get_input_details()
             output_detail = interpreter.get_output_details()[0]
             input_shape = [int(n) for n in input_detail["shape"]]
@@ -75,24 +79,24 @@ class Recognizer:
         text model: per column, per label and blank)."""
         return self._run(image.reshape(self.input_shape), 1)[0]
 
-    def batch_probabilities(self, images28):
-        """N x 28 x 28 float32 images (a word's characters) -> N x labels, in one inference call
-        per MAX_BATCH images (one for any word: it has at most 64 characters).
+    def batch_probabilities(self, images):
+        """N input images in [0, 1] (a word's characters, a test set) -> N x labels, in one
+        inference call per MAX_BATCH images (one for any word: it has at most 64 characters).
 
         Each batch is padded to the next power of two, so a thread keeps a handful of
         interpreters (1, 2, 4, ... MAX_BATCH) instead of one per word length.
         """
-        images28 = np.asarray(images28, np.float32).reshape(-1, *self.input_shape[1:])
-        if not len(images28):
+        images = np.asarray(images, np.float32).reshape(-1, *self.input_shape[1:])
+        if not len(images):
             raise ValueError("a batch holds at least one image")
-        return np.concatenate([self._run_padded(images28[start:start + MAX_BATCH])
-                               for start in range(0, len(images28), MAX_BATCH)])
+        return np.concatenate([self._run_padded(images[start:start + MAX_BATCH])
+                               for start in range(0, len(images), MAX_BATCH)])
 
-    def _run_padded(self, images28):
-        count = len(images28)
+    def _run_padded(self, images):
+        count = len(images)
         batch = 1 << (count - 1).bit_length()
-        inputs = np.zeros((batch, *images28.shape[1:]), np.float32)
-        inputs[:count] = images28
+        inputs = np.zeros((batch, *images.shape[1:]), np.float32)
+        inputs[:count] = images
         return self._run(inputs, batch)[:count]
 
     def _run(self, inputs, batch):
