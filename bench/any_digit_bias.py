@@ -28,17 +28,17 @@ def main():
 
     django.setup()
     from ml import datasets
-    from ml.evaluation import TFLiteModel
+    from recognition.inference import Recognizer
     from recognition.kinds import LABELS
 
     labels = LABELS["any"]
     is_digit = np.array([label.isdigit() for label in labels])  # as ml.evaluation.summary tells them
-    model = TFLiteModel(Path(args.bundle) / "model.tflite")
+    model = Recognizer(args.bundle, num_threads=os.cpu_count())
     print(f"bundle {args.bundle}: validation writers, digit log-probabilities + bias")
     print("| source | bias | all | digits | letters |\n|---|---|---|---|---|")
     for part in datasets.load_parts("any", splits=("val",))["val"]:
         images, true = datasets.as_arrays([part], labels)
-        log_probabilities = np.log(model.predict(images[..., None]) + 1e-12)
+        log_probabilities = np.log(model.batch_probabilities(images) + 1e-12)
         digits = is_digit[true]
         for bias in args.biases:
             predicted = (log_probabilities + np.where(is_digit, bias, 0.0)).argmax(axis=1)

@@ -1,8 +1,4 @@
-"""Metrics, plots and the TFLite runner shared by `train` and `evaluate`.
-
-No TensorFlow: the .tflite model runs on ai_edge_litert, as the web serves it.
-"""
-import os
+"""Metrics and plots shared by `train`, `evaluate` and `retrain` (no TensorFlow)."""
 from collections import Counter
 
 import numpy as np
@@ -89,31 +85,3 @@ def plot_curves(history, path):
     plt.close(figure)
     return path
 
-
-class TFLiteModel:
-    """A bundle's model.tflite on the LiteRT interpreter, batched and on every core (offline
-    commands only: a web worker runs one thread per interpreter)."""
-
-    def __init__(self, path):
-        from ai_edge_litert.interpreter import Interpreter
-
-        # LiteRT's default is one thread; `retrain` reads 10,000 test images with two versions.
-        self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
-        self.batch = None
-
-    def predict(self, images, batch_size=256):
-        """float32 N x 28 x 28 (x 1) in [0, 1] -> N x classes probabilities."""
-        images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
-        outputs = []
-        for start in range(0, len(images), batch_size):
-            chunk = images[start:start + batch_size]
-            if self.batch != len(chunk):
-                self.interpreter.resize_tensor_input(self.input, [len(chunk), 28, 28, 1])
-                self.interpreter.allocate_tensors()
-                self.batch = len(chunk)
-            self.interpreter.set_tensor(self.input, chunk)
-            self.interpreter.invoke()
-            outputs.append(self.interpreter.get_tensor(self.output).copy())
-        return np.concatenate(outputs) if outputs else np.zeros((0, 0), np.float32)

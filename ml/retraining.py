@@ -5,6 +5,7 @@ replay sample of the base training data (so the model does not forget), evaluate
 the candidate version the way the web serves them (LiteRT), gate, then register and activate.
 """
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -21,6 +22,7 @@ from feedback.models import Feedback
 from ml import datasets, evaluation, registry
 from ml.bundle import export_bundle, read_meta
 from ml.models import ModelVersion
+from recognition.inference import Recognizer
 from recognition.kinds import LABELS
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
@@ -155,7 +157,7 @@ def hits(bundle_dir, images, labels):
     """Per sample: does this bundle's model.tflite (as the web serves it) get the label right?"""
     if not len(labels):
         return np.zeros(0, dtype=bool)
-    probabilities = evaluation.TFLiteModel(Path(bundle_dir) / "model.tflite").predict(images)
+    probabilities = Recognizer(bundle_dir, num_threads=os.cpu_count()).batch_probabilities(images)
     return probabilities.argmax(axis=1) == labels
 
 

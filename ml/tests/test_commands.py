@@ -9,8 +9,8 @@ from PIL import Image
 from ml import datasets
 from ml.architectures import load_served, network_of
 from ml.bundle import BUNDLE_FILES, read_meta
-from ml.evaluation import TFLiteModel
 from ml.tests.test_datasets import glyphs, write_emnist
+from recognition.inference import Recognizer
 
 pytestmark = pytest.mark.slow
 # The tests that take the `bundle` are marked `datasets`: it trains on every default source.
@@ -45,7 +45,7 @@ def test_tflite_agrees_with_keras(bundle):
     served = load_served(bundle / "model.keras")
     assert network_of(served) is not served  # the bundle votes over turned copies
     expected = served.predict(images, verbose=0)
-    got = TFLiteModel(bundle / "model.tflite").predict(images)
+    got = Recognizer(bundle).batch_probabilities(images)
     assert np.abs(expected - got).max() < 1e-4
 
 
@@ -134,7 +134,7 @@ def test_bfloat16_training_still_exports_a_float32_bundle(emnist_digits, tmp_pat
     assert {w.dtype for w in model.weights} == {"float32"}
     assert {layer.compute_dtype for layer in model.layers + network_of(model).layers} == {"float32"}
     images = emnist_digits.astype(np.float32)[..., None] / 255.0
-    got = TFLiteModel(out / "model.tflite").predict(images)
+    got = Recognizer(out).batch_probabilities(images)
     assert np.abs(model.predict(images, verbose=0) - got).max() < 1e-4
 
 

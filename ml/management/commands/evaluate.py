@@ -1,4 +1,5 @@
 """manage.py evaluate: a bundle's .tflite (what the web serves) on a test set or an image folder."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml import datasets, evaluation
 from ml.bundle import BundleError, read_meta
+from recognition.inference import Recognizer
 from recognition.kinds import MODELS
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
@@ -78,7 +80,7 @@ class Command(BaseCommand):
             images, true = datasets.as_arrays([part], labels)
             title = options["dataset"]
 
-        probabilities = evaluation.TFLiteModel(bundle / "model.tflite").predict(images)
+        probabilities = Recognizer(bundle, num_threads=os.cpu_count()).batch_probabilities(images)
         result = evaluation.summary(true, probabilities, labels)
         output = Path(options["output"] or settings.BASE_DIR / "var" / "evaluation" / bundle.name)
         output.mkdir(parents=True, exist_ok=True)
