@@ -1,4 +1,4 @@
-"""How far a prior shift towards digits moves the `any` model's digits and letters (ml/RESULTS.md).
+"""How far a prior shift towards digits moves the `any` model's digits and letters (docs/experiments.md).
 
     .venv/bin/python bench/any_digit_bias.py [--bundle ml/artifacts/any] [--biases 0 0.5 1 1.5 2 3]
 

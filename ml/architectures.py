@@ -116,11 +116,8 @@ class Rotate(layers.Layer):
 
 
 # The turns (radians) each kind's served model votes over: the mean of the network's softmax
-# over the image and copies of it turned by about 6 degrees either way. Chosen on the validation
-# writers (+-0.05 to +-0.2, three or five views; ml/RESULTS.md, "Rotation voting"): digits and
-# letters read more of them (99.40 -> 99.48 %, 81.72 -> 81.99 %); `any` read more of its 62
-# classes too, but its digits fewer (UNIPEN's 90.3 -> 83.9 %: the votes tip `0` and `1` towards
-# their letter twins), so it serves the plain network.
+# over the image and copies of it turned by about 6 degrees either way (chosen on the validation
+# writers). `any` serves the plain network: the votes tip its `0` and `1` towards their letter twins.
 VOTE_ANGLES = {"digit": (0.1, -0.1), "letter": (0.1, -0.1), "any": ()}
 
 

@@ -2,10 +2,10 @@
 
 MNIST and NIST SD19 were written in the United States, where a 1 is a plain stick and a 7 has
 no bar. Much of Europe writes the 1 with a long up-stroke (a flag) and crosses the 7 to tell
-the two apart; the digit model read such a 1 as a 7 up to three times in four when its flag was
-long and shallow (ml/RESULTS.md, "Continental 1s and crossed 7s"). These functions add the
-missing stroke to a writer's own character, so the variant keeps that writer's hand and is
-drawn like every other UNIPEN record. Strokes are UNIPEN's: lists of [x, y] points, y up.
+the two apart; a model trained on the sources alone often reads a 1 with a long, shallow flag
+as a 7. These functions add the missing stroke to a writer's own character, so the variant
+keeps that writer's hand and is drawn like every other UNIPEN record. Strokes are UNIPEN's:
+lists of [x, y] points, y up.
 """
 import numpy as np
 

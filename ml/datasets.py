@@ -221,8 +221,7 @@ def _normalise_record(item):
 
 def _normalise_image(image):
     """A scan read exactly as the web reads it uploaded (ink map, then `normalize`), so that
-    training sees what serving sees and a stroke lighter than the darkest keeps its shape
-    (cut at half the scan's range, a faint stroke of an MNIST 7 or 9 went)."""
+    training sees what serving sees and a stroke lighter than the darkest keeps its shape."""
     ink, _ = preprocessing.working_ink_map(Image.fromarray(image))
     return _to_uint8(preprocessing.normalize(ink))
 

@@ -100,7 +100,8 @@ def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
 def holdout_mask(image_hashes, holdout_percent):
     """Deterministic split by image: the same drawing is always on the same side, also when it
     was sent twice (so it is never both trained on and used to judge), and the same feedback
-    always splits the same way (sample ids are random, and made the gate's verdict vary)."""
+    always splits the same way (sample ids are random: split by them, the gate's verdict would
+    vary from run to run)."""
     buckets = [int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 for key in image_hashes]
     return np.array(buckets) < holdout_percent
 

@@ -19,12 +19,9 @@ from ml.architectures import VOTE_ANGLES, build_model, voting_angles, with_rotat
 from ml.bundle import export_bundle
 from recognition.kinds import LABELS
 
-# Augmentation strength: rotation (radians), scale, shear and shift (px). Affine jitter only: an
-# elastic warp and a stroke-width change each cost accuracy on the validation writers (any 1.6
-# and 0.4 points, letter 1.1 for the warp) and gained digits nothing (ml/RESULTS.md,
-# "Augmentation"). Pen widths vary in the sources (UNIPEN is drawn with 3-8 px pens), and
-# `normalize` brings every stroke to 1.5-3.6 px, so thickened or thinned training strokes only
-# showed the network widths it is never served.
+# Augmentation strength: rotation (radians), scale, shear and shift (px). Affine jitter only:
+# `normalize` brings every stroke to 1.5-3.6 px, so an elastic warp or thickened strokes show the
+# network pictures it is never served (both cost accuracy on the validation writers).
 ROTATION, SCALE, SHEAR, SHIFT = 0.15, 0.12, 0.15, 2.0
 PATIENCE = 5
 
@@ -66,10 +63,9 @@ def augment(images):
 def make_dataset(images, labels, batch_size, seed, training):
     """Batches, shuffled and augmented for training.
 
-    tf.data's autotuning is off: its background thread made the closing of each epoch's iterator
-    wait for up to 40 s with the CPU idle, half of every 2-core epoch. Without a GPU the
-    augmentation gets one thread: it costs about a tenth of a training step, so one thread keeps
-    up and the step keeps the cores.
+    tf.data's autotuning is off: its background thread makes closing each epoch's iterator wait
+    with the CPU idle. Without a GPU the augmentation gets one thread: it costs about a tenth of
+    a training step, so one thread keeps up and the step keeps the cores.
     """
     workers = os.cpu_count() if tf.config.list_physical_devices("GPU") else 1
     options = tf.data.Options()
@@ -90,9 +86,8 @@ class BudgetedCosine(keras.callbacks.Callback):
 
     After each epoch the plan becomes the epochs done plus as many more as the time left holds at
     the last epoch's pace (never more than `epochs`), so the schedule still ends near zero and
-    training stops in time. The pace is the last epoch's, not the mean: a first epoch slowed by
-    warm-up or a busy machine (210 s, then 130-150 s) once fixed a 50-minute plan at 14 epochs
-    and left 14 minutes unused.
+    training stops in time. The pace is the last epoch's, not the mean, so that a first epoch
+    slowed by warm-up or a busy machine does not cut the plan of the whole run.
     """
 
     def __init__(self, base_rate, epochs, budget_seconds, clock=time.monotonic):
