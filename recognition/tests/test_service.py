@@ -102,6 +102,20 @@ def test_bundle_with_wrong_label_count_is_refused_at_load(tiny_bundles_dir, tmp_
         Recognizer(broken)
 
 
+def test_offline_runner_on_several_cores_reads_a_test_set_as_the_web_reads_each_image(tiny_bundles_dir):
+    """`evaluate` and the retrain gate read thousands of images in batches on every core; the
+    web reads one at a time on one thread. Both must give the same probabilities."""
+    web = Recognizer(tiny_bundles_dir / "digit")
+    offline = Recognizer(tiny_bundles_dir / "digit", num_threads=2)
+    # 90 images: a full batch of 64, then 26 padded to 32.
+    images = np.stack([preprocess_bytes(seven_png(width=width, scale=scale))
+                       for width in range(4, 34) for scale in (0.6, 0.8, 1.0)])
+    expected = np.stack([web.probabilities(image) for image in images])
+    got = offline.batch_probabilities(images)
+    assert got.shape == (90, len(LABELS["digit"]))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+
+
 def test_each_thread_gets_its_own_interpreter_with_the_same_answers(tiny_models):
     recognizer = get_recognizer("digit")
     images = [preprocess_bytes(seven_png(width=w)) for w in (6, 12, 24)]
