@@ -23,6 +23,8 @@ from recognition import preprocessing, words
 SOURCE = "unipen_words"
 # Each training word is rendered this many times, with other jitter and pen each time.
 TRAIN_COPIES = 2
+# Numbers written with isolated digits, added to the words of each split.
+NUMBER_LINES = {"train": 12000, "val": 1200}
 PEN = words.TRAINED_PENS
 SLANT, STRETCH, TURN = 0.3, 0.15, 0.05
 LOADER_VERSION = 1
@@ -47,6 +49,31 @@ def load_splits(root=None):
             [train_path, test_path])
 
 
+def number_lines(split, count, seed, root=None):
+    """Numbers of 1-8 digits written with the isolated UNIPEN digits of `split`'s writers (train
+    or val: the character split's), each in one writer's hand where that writer wrote the digit,
+    sized and spaced as people write (`ml.text_lines`). UNIPEN words hold few numbers."""
+    from ml.text_lines import build_line
+
+    records, _ = datasets.read_unipen("train", root)
+    sides = datasets.group_split(np.array([r["writer"] for r in records]), "unipen", test_percent=0)
+    digits = [r for r, side in zip(records, sides) if side == split and r["label"].isdigit()]
+    by_writer, by_label = {}, {}
+    for record in digits:
+        by_writer.setdefault(record["writer"], {}).setdefault(record["label"], []).append(record)
+        by_label.setdefault(record["label"], []).append(record)
+    writers = sorted(by_writer)
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(count):
+        hand = by_writer[writers[rng.integers(len(writers))]]
+        text = "".join(rng.choice(list("0123456789"), rng.integers(1, 9)))
+        chosen = [hand.get(c) or by_label[c] for c in text]
+        line = build_line([options[rng.integers(len(options))] for options in chosen], rng)
+        lines.append({"text": text, "strokes": line.strokes, "y_up": False})
+    return lines
+
+
 def alphabet_of(records):
     """The characters the model can write: every character of the training texts, sorted."""
     return "".join(sorted({character for record in records for character in record["text"]}))
@@ -61,11 +88,11 @@ def jitter(strokes, rng):
 
 
 def _render_job(job):
-    strokes, seed, augment = job
+    strokes, seed, augment, y_up = job
     rng = np.random.default_rng(seed)
     if augment:
         strokes = jitter(strokes, rng)
-    image, _ = words.render_strokes(strokes, rng.uniform(*PEN), y_up=True)
+    image, _ = words.render_strokes(strokes, rng.uniform(*PEN), y_up=y_up)
     return np.round(image * 255).astype(np.uint8)
 
 
@@ -78,7 +105,8 @@ def render_all(records, copies=1, augment=True, seed=0, workers=None):
     cache = datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
     if cache.is_file():
         return np.load(cache)
-    jobs = [(record["strokes"], seed * 1_000_003 + copy * len(records) + index, augment)
+    jobs = [(record["strokes"], seed * 1_000_003 + copy * len(records) + index, augment,
+             record.get("y_up", True))
             for copy in range(copies) for index, record in enumerate(records)]
     workers = workers or min(os.cpu_count() or 1, 4)
     with Pool(workers) as pool:
@@ -233,14 +261,18 @@ def export(model, out_dir, alphabet, metrics, history, seconds, args, files):
 
 
 def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, width=16,
-        learning_rate=2e-3, log=print):
-    """The whole `manage.py train --model text`: load, render, build, train, evaluate, export."""
+        learning_rate=2e-3, init=None, log=print):
+    """The whole `manage.py train --model text`: load, render, build, train, evaluate, export.
+
+    `init`: a text bundle whose weights training starts from (to train a model further)."""
     import keras
 
     keras.utils.set_random_seed(seed)
     splits, files = load_splits()
     if limit:
         splits = {name: records[:limit] for name, records in splits.items()}
+    for name, count in NUMBER_LINES.items():
+        splits[name] = splits[name] + number_lines(name, min(count, limit or count), seed)
     alphabet = alphabet_of(splits["train"])
     log(f"words: train {len(splits['train'])}, validation {len(splits['val'])}, "
         f"test {len(splits['test'])}; alphabet of {len(alphabet)}")
@@ -252,6 +284,12 @@ def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, wid
         sets[name] = (images, encode([r["text"] for r in records] * copies, alphabet, length))
         log(f"rendered {name}: {len(images)} images in {seconds:.0f} s")
     model = build_model(len(alphabet), width)
+    if init:
+        start = keras.saving.load_model(Path(init) / "model.keras", compile=False)
+        if start.output_shape[-1] != len(alphabet) + 1:
+            raise ValueError(f"{init}: its alphabet is not this data's ({len(alphabet)} characters)")
+        model.set_weights(start.get_weights())
+        log(f"starting from {init}")
     log(f"crnn: {model.count_params():,} parameters")
     history, seconds = train(model, sets["train"], sets["val"], epochs, batch_size, time_budget,
                              learning_rate, seed)
@@ -264,7 +302,8 @@ def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, wid
             log(f"{name} {decoding}: " + json.dumps({k: v for k, v in metrics[f'{name}_{decoding}'].items()
                                                       if k != "per_length"}))
     args = {"epochs_max": epochs, "batch_size": batch_size, "limit": limit, "seed": seed,
-            "time_budget_minutes": time_budget, "width": width, "train_copies": TRAIN_COPIES}
+            "time_budget_minutes": time_budget, "width": width, "train_copies": TRAIN_COPIES,
+            "learning_rate": learning_rate, "started_from": str(init) if init else None}
     return export(serving_model(model, len(alphabet), width), out, alphabet, metrics, history,
                   seconds, args, files)
 

@@ -1,4 +1,5 @@
-"""Screenshots of the draw, upload and challenge pages, on a phone and a desktop, light and dark.
+"""Screenshots of the draw (a character, and a cursive word in text mode), upload and challenge
+pages, on a phone and a desktop, light and dark.
 
     .venv/bin/python docs/screenshots/make_screenshots.py
 
@@ -7,6 +8,7 @@ media folder (nothing lands in the real ones), uses each page as a person would 
 Chromium, and saves what the screen shows as small PNGs next to this script.
 """
 import io
+import json
 import os
 import socket
 import subprocess
@@ -29,6 +31,20 @@ VIEWPORTS = {
 }
 FOUR = [[(0.55, 0.15), (0.2, 0.62), (0.75, 0.62)], [(0.55, 0.35), (0.55, 0.88)]]
 SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
+# A word of a UNIPEN test writer (never seen in training), as pen strokes: see word.json.
+WORD = json.loads((OUT / "word.json").read_text())
+
+
+def fitted(strokes, aspect, margin=0.12):
+    """Tablet strokes (y up) as fractions of a canvas `aspect` times wider than high."""
+    points = [point for stroke in strokes for point in stroke]
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    scale = min((1 - 2 * margin) * aspect / (x1 - x0), (1 - 2 * margin) / (y1 - y0))
+    left = (aspect - (x1 - x0) * scale) / 2
+    top = (1 - (y1 - y0) * scale) / 2
+    return [[((left + (x - x0) * scale) / aspect, top + (y1 - y) * scale) for x, y in stroke]
+            for stroke in strokes]
 
 
 def free_port():
@@ -70,6 +86,14 @@ def shoot(browser, url, device, scheme, photo):
     draw(page, FOUR)
     expect(page.locator("#result-bars li")).to_have_count(5)
     save(page, f"draw-{device}-{scheme}")
+
+    page.get_by_label("What will you write?").select_option("any")
+    page.get_by_label("Mode").select_option("text")
+    box = page.locator("#canvas").bounding_box()
+    draw(page, fitted(WORD["strokes"], box["width"] / box["height"]), steps=1)
+    page.get_by_role("button", name="Predict").click()
+    expect(page.locator("#text-result")).to_be_visible()
+    save(page, f"text-{device}-{scheme}")
 
     page.goto(f"{url}/upload/")
     page.locator("#image").set_input_files(str(photo))

@@ -46,6 +46,7 @@ class Command(BaseCommand):
                             help="compute type while training (bfloat16: up to half the step time "
                                  "on CPUs with AVX512-BF16 or AMX, and on GPUs); the bundle is float32")
         parser.add_argument("--out", help="bundle folder (default ml/artifacts/<model>)")
+        parser.add_argument("--init", help="text model: a bundle to start from (train it further)")
 
     def handle(self, *args, **options):
         from ml import training  # TensorFlow only when actually training
@@ -57,7 +58,7 @@ class Command(BaseCommand):
                 from ml import words
 
                 bundle = words.run(out, options["epochs"], options["batch_size"], options["limit"],
-                                   options["seed"], budget, log=self.stdout.write)
+                                   options["seed"], budget, init=options["init"], log=self.stdout.write)
                 self.stdout.write(self.style.SUCCESS(f"bundle written to {bundle}"))
                 return
             bundle = training.run(
