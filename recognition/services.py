@@ -251,7 +251,10 @@ def _read_line(reader, data, kind, strokes, crop):
         piece = words.input_piece(line, start, stop)
         left, right = placement.ink_columns(start, stop - 1)
         characters.append(segmentation.Character(tuple(picture_box(left, right)), piece))
-        images28.append(normalize(piece))
+        try:
+            images28.append(normalize(piece))
+        except PreprocessingError:  # a speck: the character was read from the columns around it
+            images28.append(np.zeros((28, 28), np.float32))
         entries.append({"position": position, "box": [round(float(v), 2) for v in characters[-1].box],
                         **_column_choice(reader.labels, probabilities[first:last + 1], character, kind)})
     weights = np.exp(np.array([r.log_probability for r in readings]) - best.log_probability)

@@ -41,8 +41,8 @@ def word_input(ink):
     """Ink map (2-D, ink > 0.5 is ink) -> HEIGHT x WIDTH float32, ink 1.0, as the model reads it.
 
     The ink's box is scaled to INK_HEIGHT (aspect kept; a line too long for INK_WIDTH is scaled
-    to fit it instead), strokes bolder than any pen of training thinned to the boldest, grey
-    levels kept by area averaging, and placed at the left, centred vertically. Returns the image and the `Placement` that maps model columns back to the ink.
+    to fit it instead), strokes bolder or finer than the pens of training brought to the nearest
+    of them, grey levels kept by area averaging, and placed at the left, centred vertically. Returns the image and the `Placement` that maps model columns back to the ink.
     """
     ink = np.asarray(ink, dtype=np.float32)
     mask = ink > 0.5
@@ -54,10 +54,13 @@ def word_input(ink):
     height, width = ink.shape
     scale = min(INK_HEIGHT / height, INK_WIDTH / width)
     pen = stroke_width(mask[top:rows[-1] + 1, left:cols[-1] + 1])
-    radius = round((pen - TRAINED_PENS[1] / scale) / 2)
-    if pen * scale > TRAINED_PENS[1] and radius >= 1:  # a felt pen, or the canvas's bold one
+    low, high = (bound / scale for bound in TRAINED_PENS)  # in the ink's pixels
+    radius = round(abs(pen - min(max(pen, low), high)) / 2)
+    if radius >= 1:
+        # A felt pen or the canvas's bold one is thinned, a fine pen seen from afar thickened.
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        ink = cv2.erode(ink, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        change = cv2.erode if pen > high else cv2.dilate
+        ink = change(ink, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resampling = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     small = np.clip(np.asarray(Image.fromarray(ink).resize(size, resampling)), 0.0, 1.0)
@@ -207,12 +210,13 @@ def character_spans(columns, line):
 
 
 def input_piece(line, start, stop):
-    """The line's input columns of output columns start..stop, widened until it holds ink."""
-    total = line.shape[1] // STRIDE
+    """The line's input columns of output columns start..stop, widened until it holds ink, its
+    darkest ink at 1 (an ink map `preprocessing.normalize` can read)."""
+    total, darkest = line.shape[1] // STRIDE, float(line.max())
     while True:
         piece = line[:, start * STRIDE:stop * STRIDE]
-        if np.count_nonzero(piece > 0.5) >= 2 or (start == 0 and stop >= total):
-            return piece
+        if np.count_nonzero(piece > 0.5 * darkest) >= 2 or (start == 0 and stop >= total):
+            return piece / max(float(piece.max()), 1e-6)
         start, stop = max(0, start - 1), min(total, stop + 1)
 
 

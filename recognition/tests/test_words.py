@@ -117,3 +117,18 @@ def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
     bold, thin = drawn(60), drawn(6)  # 60 px at 28/300 would be 5.6 px
     assert stroke_width(bold) <= words.TRAINED_PENS[1] + 0.5
     assert stroke_width(thin) >= 0.5 * 6 * scale and thin.any(axis=0).sum() > 0.9 * 1260 * scale
+
+
+def test_fine_ink_seen_from_afar_is_thickened_to_the_pens_of_training():
+    from recognition.preprocessing import rasterise, stroke_width
+
+    zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]
+    line = words.word_input(rasterise(zigzag, 2, 1260, y_up=False))[0]  # 2 px at 28/300: 0.2 px
+    assert stroke_width(line > 0.5) >= words.TRAINED_PENS[0] - 0.25
+
+
+def test_a_faint_piece_is_given_full_contrast():
+    line = np.zeros((words.HEIGHT, words.WIDTH), np.float32)
+    line[10:20, 40:44] = 0.3
+    piece = words.input_piece(line, 10, 11)
+    assert piece.max() == pytest.approx(1.0) and np.count_nonzero(piece > 0.5) >= 2
