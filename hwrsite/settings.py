@@ -177,7 +177,7 @@ HWR_REGISTRY_CHECK_SECONDS = env.float("HWR_REGISTRY_CHECK_SECONDS", default=5.0
 # Words the text model's readings are weighed against (recognition.lexicon): wordfreq:<language>,
 # a word-list file, or empty for none; and how much a word's frequency counts against the model.
 HWR_LEXICON = env("HWR_LEXICON", default="wordfreq:en")
-HWR_LEXICON_WEIGHT = env.float("HWR_LEXICON_WEIGHT", default=0.3)
+HWR_LEXICON_WEIGHT = env.float("HWR_LEXICON_WEIGHT", default=0.5)
 
 # Google Sheets mirror of the feedback (manage.py sync_sheets).
 GOOGLE_SERVICE_ACCOUNT_FILE = env("GOOGLE_SERVICE_ACCOUNT_FILE", default="")

@@ -77,7 +77,7 @@ class Recognizer:
     def probabilities(self, image):
         """One input image (28x28 character, or a text line) -> probability per label (for a
         text model: per column, per label and blank)."""
-        return self._run(image.reshape(self.input_shape), 1)[0]
+        return self._run(np.asarray(image, np.float32).reshape(self.input_shape), 1)[0]
 
     def batch_probabilities(self, images):
         """N input images in [0, 1] (a word's characters, a test set) -> N x labels, in one
