@@ -204,6 +204,10 @@ def _predict_text(data, kind, strokes, case_consistency, crop):
     when one is served, else character by character."""
     check_kind(kind)
     check_size(len(data))
+    if kind == "digit" and strokes is not None:
+        # Digits drawn with their strokes are read best apart: 89 % of held-out writers' numbers
+        # right against the text model's 71 % (bench/words.py); from an image, 75 % against 51 %.
+        return _segment_text(data, kind, strokes, case_consistency, crop)
     try:
         reader = get_recognizer(TEXT_MODEL)
     except ModelUnavailable:
@@ -221,6 +225,7 @@ def _read_line(reader, data, kind, strokes, crop):
             line, placement = words.render_strokes(points)
             every = np.concatenate(points)
             top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
+            ink_left, ink_right = float(every[:, 0].min()), float(every[:, 0].max())
 
             def picture_box(left, right):
                 return [left, top, right, bottom]
@@ -230,7 +235,8 @@ def _read_line(reader, data, kind, strokes, crop):
             ink, scale = working_ink_map(picture)
             line, placement = words.word_input(ink)
             rows = np.flatnonzero((ink > 0.5).any(axis=1))
-            top, bottom = rows[0], rows[-1] + 1
+            columns = np.flatnonzero((ink > 0.5).any(axis=0))
+            top, bottom, ink_left, ink_right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
 
             def picture_box(left, right):
                 return writing.picture_box([left * scale, top * scale, right * scale, bottom * scale])
@@ -249,7 +255,7 @@ def _read_line(reader, data, kind, strokes, crop):
     characters, images28, entries = [], [], []
     for position, (character, (start, stop), (first, last)) in enumerate(zip(best.text, spans, best.columns)):
         piece = words.input_piece(line, start, stop)
-        left, right = placement.ink_columns(start, stop - 1)
+        left, right = np.clip(placement.ink_columns(start, stop - 1), ink_left, ink_right)
         characters.append(segmentation.Character(tuple(picture_box(left, right)), piece))
         try:
             images28.append(normalize(piece))
