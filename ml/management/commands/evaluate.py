@@ -53,6 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="folder for confusion.png (default var/evaluation/<model>)")
         parser.add_argument("--greedy", action="store_true",
                             help="text model: best-path decoding instead of beam search")
+        parser.add_argument("--lexicon", action="store_true",
+                            help="text model: weigh the readings by HWR_LEXICON, as the web does")
 
     def handle(self, *args, **options):
         name = options["model"]
@@ -110,12 +112,16 @@ class Command(BaseCommand):
             raise CommandError("the text model is evaluated on --dataset unipen-words-test "
                                "(or unipen-words-val)")
         try:
-            meta, result, mistakes = words.evaluate_bundle(bundle, splits[options["dataset"]], options["limit"],
-                                                           beam=0 if options["greedy"] else 8)
+            meta, result, mistakes = words.evaluate_bundle(
+                bundle, splits[options["dataset"]], options["limit"], beam=0 if options["greedy"] else 8,
+                lexicon_source=settings.HWR_LEXICON if options["lexicon"] else "",
+                lexicon_weight=settings.HWR_LEXICON_WEIGHT)
         except datasets.DatasetError as error:
             raise CommandError(str(error)) from error
         write = self.stdout.write
         decoding = "best path" if options["greedy"] else "beam search"
+        if options["lexicon"] and not options["greedy"]:
+            decoding += f", lexicon {settings.HWR_LEXICON} x {settings.HWR_LEXICON_WEIGHT}"
         write(f"{meta['name']} {meta['version']} on {options['dataset']} ({decoding}): {result['words']} words")
         write(f"character error rate  {result['cer']:.2%}   ignoring case {result['cer_ignoring_case']:.2%}")
         write(f"words right           {result['word_accuracy']:.2%}   ignoring case "
