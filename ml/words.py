@@ -261,11 +261,14 @@ def export(model, out_dir, alphabet, metrics, history, seconds, args, files):
 
 
 def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, width=16,
-        learning_rate=2e-3, init=None, log=print):
+        learning_rate=None, init=None, log=print):
     """The whole `manage.py train --model text`: load, render, build, train, evaluate, export.
 
-    `init`: a text bundle whose weights training starts from (to train a model further)."""
+    `init`: a text bundle whose weights training starts from (to train a model further, at half
+    the learning rate of a fresh start unless one is given)."""
     import keras
+
+    learning_rate = learning_rate or (1e-3 if init else 2e-3)
 
     keras.utils.set_random_seed(seed)
     splits, files = load_splits()
