@@ -13,8 +13,9 @@ from hwrsite.servers import free_port
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
-POST_ROUTES = ["/submit", "/upload", "/feedback", "/challenge/next", "/challenge/answer",
-               "/api/v1/predict", f"/api/v1/samples/{uuid.uuid4()}/feedback", "/admin/login/"]
+POST_ROUTES = ["/submit", "/upload", "/feedback", "/feedback/word", "/challenge/next",
+               "/challenge/answer", "/api/v1/predict", f"/api/v1/samples/{uuid.uuid4()}/feedback",
+               f"/api/v1/words/{uuid.uuid4()}/feedback", "/admin/login/"]
 
 
 @pytest.fixture
