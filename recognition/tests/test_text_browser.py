@@ -49,6 +49,7 @@ def write(page, live_server, kind, strokes, viewport="desktop", live=False):
     page.goto(f"{live_server.url}/draw/")
     page.get_by_label("What will you write?").select_option(kind)
     page.get_by_label("Mode").select_option("text")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Write a word or number")
     if not live:
         page.locator("#live").uncheck()
     if viewport == "phone":

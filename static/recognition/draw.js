@@ -165,6 +165,7 @@
   function setMode() {
     const text = mode.value === "text";
     $("workspace").classList.toggle("text-mode", text);
+    $("draw-heading").textContent = text ? "Write a word or number" : "Draw a character";
     showCaseOption();
     canvas.setAttribute("aria-label", text
       ? "Drawing area: write several characters in a row with the mouse, a finger or a pen"
