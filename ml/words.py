@@ -126,7 +126,7 @@ def encode(texts, alphabet, length):
     return labels
 
 
-def build_model(classes, width=32, context="lstm", batch_size=None):
+def build_model(classes, width=32, batch_size=None):
     """CNN (height pooled away, width / 4 columns) -> BiLSTM -> a score per class and blank."""
     import keras
     from keras import layers
@@ -145,11 +145,7 @@ def build_model(classes, width=32, context="lstm", batch_size=None):
     x = block(x, 4 * width, (4, 1))           # 1 x 64
     x = layers.Reshape((words.WIDTH // words.STRIDE, 4 * width))(x)
     x = layers.Dropout(0.2)(x)
-    if context == "lstm":
-        x = layers.Bidirectional(layers.LSTM(4 * width, return_sequences=True))(x)
-    else:
-        for dilation in (1, 2, 4):
-            x = layers.Conv1D(8 * width, 3, padding="same", dilation_rate=dilation, activation="relu")(x)
+    x = layers.Bidirectional(layers.LSTM(4 * width, return_sequences=True))(x)
     x = layers.Dropout(0.2)(x)
     outputs = layers.Dense(classes + 1, dtype="float32")(x)
     return keras.Model(inputs, outputs, name="text")
@@ -183,42 +179,44 @@ def train(model, train_set, val_set, epochs, batch_size, budget_minutes, learnin
     return history.history, time.monotonic() - started
 
 
-def read_lines(log_probs, alphabet, beam=0, allowed=None):
-    """Texts read from the model's outputs: best path, or the best of a beam search."""
+def read_texts(probabilities, alphabet, beam=True, lexicon_source="", lexicon_weight=0.0):
+    """The text read from each line's column probabilities, decoded as the web decodes them
+    (`recognition.words.read_line`), or by best path."""
     if not beam:
-        return [words.best_path(lp, alphabet).text for lp in log_probs]
-    return [words.beam_search(lp, alphabet, width=beam, count=1, allowed=allowed)[0].text
-            for lp in log_probs]
+        return [words.best_path(np.log(p + 1e-12), alphabet).text for p in probabilities]
+    return [words.read_line(p, alphabet, count=1, lexicon_source=lexicon_source,
+                            lexicon_weight=lexicon_weight)[0].text for p in probabilities]
 
 
 def scores(predicted, texts):
-    """CER and word accuracy, exact and ignoring case, and CER per word length."""
-    def cer(fold):
-        errors = sum(words.edit_distance(fold(p), fold(t)) for p, t in zip(predicted, texts))
-        return errors / max(1, sum(len(t) for t in texts))
-
-    lower = str.lower
-    same = str  # noqa: E731
+    """CER and word accuracy, exact and ignoring case, and both ignoring case per word length."""
+    exact = [words.edit_distance(p, t) for p, t in zip(predicted, texts)]
+    folded = [words.edit_distance(p.lower(), t.lower()) for p, t in zip(predicted, texts)]
+    characters = max(1, sum(len(t) for t in texts))
     per_length = {}
-    for p, t in zip(predicted, texts):
-        bucket = per_length.setdefault(min(len(t), 10), [0, 0, 0])
-        bucket[0] += words.edit_distance(p.lower(), t.lower())
+    for distance, p, t in zip(folded, predicted, texts):
+        bucket = per_length.setdefault(min(len(t), 10), [0, 0, 0, 0])  # errors, characters, right, words
+        bucket[0] += distance
         bucket[1] += len(t)
         bucket[2] += p.lower() == t.lower()
+        bucket[3] += 1
     return {
-        "cer": cer(same), "cer_ignoring_case": cer(lower),
+        "cer": sum(exact) / characters, "cer_ignoring_case": sum(folded) / characters,
         "word_accuracy": float(np.mean([p == t for p, t in zip(predicted, texts)])),
         "word_accuracy_ignoring_case": float(np.mean([p.lower() == t.lower() for p, t in zip(predicted, texts)])),
         "words": len(texts),
-        "per_length": {str(k): {"cer_ignoring_case": v[0] / max(1, v[1]), "word_accuracy_ignoring_case": v[2] / n}
-                       for k, v in sorted(per_length.items())
-                       for n in [sum(1 for t in texts if min(len(t), 10) == k)]},
+        "per_length": {str(length): {"cer_ignoring_case": errors / max(1, count),
+                                     "word_accuracy_ignoring_case": right / words_of_length}
+                       for length, (errors, count, right, words_of_length) in sorted(per_length.items())},
     }
 
 
-def predict_log_probs(model, images, batch_size=256):
-    outputs = model.predict(images[..., None].astype(np.float32) / 255.0, batch_size=batch_size, verbose=0)
-    return words.log_softmax(outputs)
+def predict_probabilities(model, images, batch_size=256):
+    """The Keras model's column probabilities for uint8 line images (softmax of its logits)."""
+    import keras
+
+    logits = model.predict(images[..., None].astype(np.float32) / 255.0, batch_size=batch_size, verbose=0)
+    return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
 
 
 def timed(function, *args, **kwargs):
@@ -298,10 +296,10 @@ def run(out, epochs=12, batch_size=64, limit=None, seed=1, time_budget=None, wid
                              learning_rate, seed)
     metrics = {}
     for name in ("val", "test"):
-        log_probs = predict_log_probs(model, sets[name][0])
+        probabilities = predict_probabilities(model, sets[name][0])
         texts = [r["text"] for r in splits[name]]
-        for decoding, beam in (("greedy", 0), ("beam", 8)):
-            metrics[f"{name}_{decoding}"] = scores(read_lines(log_probs, alphabet, beam), texts)
+        for decoding, beam in (("greedy", False), ("beam", True)):
+            metrics[f"{name}_{decoding}"] = scores(read_texts(probabilities, alphabet, beam), texts)
             log(f"{name} {decoding}: " + json.dumps({k: v for k, v in metrics[f'{name}_{decoding}'].items()
                                                       if k != "per_length"}))
     args = {"epochs_max": epochs, "batch_size": batch_size, "limit": limit, "seed": seed,
@@ -329,14 +327,10 @@ def confusions(predicted, texts, count=10):
     return sorted(counts.items(), key=lambda item: -item[1])[:count]
 
 
-def evaluate_bundle(bundle_dir, split="test", limit=None, beam=8, lexicon_source="", lexicon_weight=0.0):
+def evaluate_bundle(bundle_dir, split="test", limit=None, beam=True, lexicon_source="", lexicon_weight=0.0):
     """A text bundle's model.tflite, as the web runs it, on UNIPEN words of `split` writers."""
     meta, probabilities, texts = bundle_probabilities(bundle_dir, split, limit)
-    if beam:
-        predicted = [words.read_line(p, meta["labels"], count=1, lexicon_source=lexicon_source,
-                                     lexicon_weight=lexicon_weight)[0].text for p in probabilities]
-    else:
-        predicted = [words.best_path(np.log(p + 1e-12), meta["labels"]).text for p in probabilities]
+    predicted = read_texts(probabilities, meta["labels"], beam, lexicon_source, lexicon_weight)
     return meta, scores(predicted, texts), confusions(predicted, texts)
 
 
@@ -356,7 +350,6 @@ def tune_lexicon_weight(bundle_dir, source, weights=(0.0, 0.1, 0.2, 0.3, 0.5, 0.
     meta, probabilities, texts = bundle_probabilities(bundle_dir, "val", limit)
     results = {}
     for weight in weights:
-        predicted = [words.read_line(p, meta["labels"], count=1, lexicon_source=source if weight else "",
-                                     lexicon_weight=weight)[0].text for p in probabilities]
+        predicted = read_texts(probabilities, meta["labels"], True, source if weight else "", weight)
         results[weight] = scores(predicted, texts)
     return results

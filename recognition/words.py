@@ -114,12 +114,6 @@ class Reading:
     columns: list
 
 
-def log_softmax(scores):
-    scores = np.asarray(scores, np.float64)
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 def best_path(log_probs, alphabet):
     """Greedy CTC decoding: the most likely class per column, repeats merged, blanks dropped."""
     best = log_probs.argmax(axis=1)

@@ -113,7 +113,7 @@ class Command(BaseCommand):
                                "(or unipen-words-val)")
         try:
             meta, result, mistakes = words.evaluate_bundle(
-                bundle, splits[options["dataset"]], options["limit"], beam=0 if options["greedy"] else 8,
+                bundle, splits[options["dataset"]], options["limit"], beam=not options["greedy"],
                 lexicon_source=settings.HWR_LEXICON if options["lexicon"] else "",
                 lexicon_weight=settings.HWR_LEXICON_WEIGHT)
         except datasets.DatasetError as error:
