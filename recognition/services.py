@@ -216,33 +216,12 @@ def _predict_text(data, kind, strokes, case_consistency, crop):
 
 
 def _read_line(reader, data, kind, strokes, crop):
-    """The text model reads the whole line at once; canvas strokes are redrawn with the pen it
-    was trained with, an upload is read as the photo pipeline finds its writing."""
+    """The text model reads the whole line at once (its input built by `words.text_line`)."""
     try:
-        if strokes is not None:
-            picture = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
-            points = segmentation.check_strokes(strokes)
-            line, placement = words.render_strokes(points)
-            every = np.concatenate(points)
-            top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
-            ink_left, ink_right = float(every[:, 0].min()), float(every[:, 0].max())
-
-            def picture_box(left, right):
-                return [left, top, right, bottom]
-        else:
-            writing = read_writing(data, settings.HWR_MAX_IMAGE_PIXELS, crop, multi=True)
-            picture = writing.image
-            ink, scale = working_ink_map(picture)
-            line, placement = words.word_input(ink)
-            rows = np.flatnonzero((ink > 0.5).any(axis=1))
-            columns = np.flatnonzero((ink > 0.5).any(axis=0))
-            top, bottom, ink_left, ink_right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
-
-            def picture_box(left, right):
-                return writing.picture_box([left * scale, top * scale, right * scale, bottom * scale])
+        line = words.text_line(data, strokes, crop, settings.HWR_MAX_IMAGE_PIXELS)
     except PreprocessingError as error:
         raise RecognitionError(str(error)) from error
-    probabilities = reader.probabilities(line)
+    probabilities = reader.probabilities(line.image)
     words_of_a_language = kind != "digit"  # numbers are not weighed against a lexicon
     readings = words.read_line(probabilities, reader.labels, TEXT_ALPHABETS[kind], TEXT_CANDIDATES,
                                settings.HWR_LEXICON if words_of_a_language else "",
@@ -251,12 +230,13 @@ def _read_line(reader, data, kind, strokes, crop):
     if not best.text:
         raise RecognitionError("no writing could be read here: write the word larger, or closer "
                                "to the middle of the box")
-    spans = words.character_spans(best.columns, line)
+    spans = words.character_spans(best.columns, line.image)
+    top, bottom, ink_left, ink_right = line.ink
     characters, images28, entries = [], [], []
     for position, (character, (start, stop), (first, last)) in enumerate(zip(best.text, spans, best.columns)):
-        piece = words.input_piece(line, start, stop)
-        left, right = np.clip(placement.ink_columns(start, stop - 1), ink_left, ink_right)
-        characters.append(segmentation.Character(tuple(picture_box(left, right)), piece))
+        piece = words.input_piece(line.image, start, stop)
+        left, right = np.clip(line.placement.ink_columns(start, stop - 1), ink_left, ink_right)
+        characters.append(segmentation.Character(tuple(line.picture_box(left, right)), piece))
         try:
             images28.append(normalize(piece))
         except PreprocessingError:  # a speck: the character was read from the columns around it
@@ -275,7 +255,7 @@ def _read_line(reader, data, kind, strokes, crop):
         "model": {"name": reader.name, "version": reader.version},
         "box": [*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist()],
     }
-    return picture, characters, np.stack(images28), result
+    return line.picture, characters, np.stack(images28), result
 
 
 def _column_choice(alphabet, column_probabilities, character, kind):

@@ -14,8 +14,10 @@ from PIL import Image
 
 import cv2
 
-from recognition import lexicon
-from recognition.preprocessing import NothingDrawn, rasterise, stroke_width
+from recognition import lexicon, segmentation
+from recognition.preprocessing import (
+    NothingDrawn, decode_image, rasterise, read_writing, stroke_width, working_ink_map,
+)
 
 HEIGHT, WIDTH = 32, 256
 # The ink is scaled to this height (a margin above and below), and at most this wide.
@@ -86,6 +88,44 @@ def render_strokes(strokes, pen=PEN, y_up=False):
     # rasterise draws x at (x - x0) * scale + pen_px; word_input cropped that at ink_left.
     left = x0 + (placement.ink_left - pen_px) / scale
     return image, Placement(placement.scale * scale, left, placement.input_left)
+
+
+@dataclass
+class TextLine:
+    """A line of writing as the text model reads it (`image`), the picture it came from, and how
+    to map the model's columns back to boxes in that picture."""
+
+    picture: np.ndarray
+    image: np.ndarray
+    placement: "Placement"
+    ink: tuple  # top, bottom, left, right of the ink, in the placement's ink units
+    picture_box: object  # (left, right) in ink units -> [left, top, right, bottom] in the picture
+
+
+def text_line(data, strokes=None, crop=None, max_pixels=25_000_000):
+    """Request bytes (and the canvas's strokes, or the box a person drew) -> `TextLine`.
+
+    Canvas strokes are redrawn with the pen the model was trained with; an upload is read where
+    the photo pipeline finds its writing. Every route and retraining build the input here.
+    Raises `PreprocessingError` (with a message for the person) when there is nothing to read.
+    """
+    if strokes is not None:
+        picture = decode_image(data, max_pixels=max_pixels)
+        points = segmentation.check_strokes(strokes)
+        image, placement = render_strokes(points)
+        every = np.concatenate(points)
+        top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
+        ink = (top, bottom, float(every[:, 0].min()), float(every[:, 0].max()))
+        return TextLine(picture, image, placement, ink, lambda left, right: [left, top, right, bottom])
+    writing = read_writing(data, max_pixels, crop, multi=True)
+    ink_map, scale = working_ink_map(writing.image)
+    image, placement = word_input(ink_map)
+    rows = np.flatnonzero((ink_map > 0.5).any(axis=1))
+    columns = np.flatnonzero((ink_map > 0.5).any(axis=0))
+    top, bottom = rows[0], rows[-1] + 1
+    ink = (top, bottom, columns[0], columns[-1] + 1)
+    return TextLine(writing.image, image, placement, ink, lambda left, right: writing.picture_box(
+        [left * scale, top * scale, right * scale, bottom * scale]))
 
 
 @dataclass
