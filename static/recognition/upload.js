@@ -197,6 +197,6 @@ $("kind").addEventListener("change", () => { if (photo) send(); });
 mode.addEventListener("change", () => {
   const text = mode.value === "text";
   $("case-option").hidden = !text;
-  $("text-hint").hidden = !text;
+  $("spacing-hint").hidden = !text;
   if (photo) send(); else hideResults();
 });
