@@ -4,9 +4,11 @@ import re
 import secrets
 import socket
 import threading
+from urllib.parse import urljoin
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from hwrsite import servers
 from hwrsite.servers import ROOT, manage
@@ -105,6 +107,57 @@ def test_pages_carry_security_headers_and_static_files_are_served(production):
     assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", stylesheet)  # hashed name
     css = https_get(url, stylesheet)
     assert css.status_code == 200 and "max-age" in css.headers["Cache-Control"]
+
+
+def test_each_page_loads_one_module_whose_imports_are_hashed_files(production):
+    """collectstatic rewrote the modules' relative imports to hashed names: a page's modules are
+    cached for good and change together, and every one of them is served as JavaScript."""
+    url, _ = production
+    served = set()
+    for path in ("/draw/", "/upload/", "/challenge/"):
+        html = https_get(url, path).text
+        modules = re.findall(r'<script type="module" src="([^"]+)"></script>', html)
+        scripts = re.findall(r"<script(?![^>]*application/json)", html)  # not json_script data
+        assert len(modules) == len(scripts) == 1, html
+        pending = modules
+        while pending:
+            module = pending.pop()
+            if module in served:
+                continue
+            assert re.fullmatch(r"/static/[\w/-]+\.[0-9a-f]{12}\.js", module), module
+            response = https_get(url, module)
+            assert response.status_code == 200, module
+            assert response.headers["Content-Type"].startswith("text/javascript")
+            assert "immutable" in response.headers["Cache-Control"]
+            served.add(module)
+            imports = re.findall(r"""\bfrom\s*["']([^"']+)["']""", response.text)
+            pending += [urljoin(module, name) for name in imports]
+    names = {re.sub(r"\.[0-9a-f]{12}\.js$", ".js", module) for module in served}
+    assert {"/static/js/api.js", "/static/recognition/pad.js", "/static/recognition/boxes.js",
+            "/static/recognition/character-result.js", "/static/recognition/text-result.js"} <= names
+
+
+def test_the_pages_modules_run_in_chromium_as_deployed(production, browser):
+    """The hashed module files load and run under whitenoise and the Content-Security-Policy:
+    what the page's own module does without the server (no POST: the test's plain-HTTP origin
+    would fail the CSRF origin check) happens, with no error and no policy report."""
+    url, _ = production
+    context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"})
+    page = context.new_page()
+    errors, reports = [], []
+    page.on("pageerror", lambda error: errors.append(error))
+    page.on("console", lambda message: reports.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{url}/draw/")
+    page.get_by_label("Mode").select_option("text")  # draw.js
+    expect(page.get_by_role("heading", level=1)).to_have_text("Write a word or number")
+    page.get_by_role("button", name="Predict").click()  # draw.js, api.js
+    expect(page.locator("#error")).to_have_text("Draw a character first.")
+    page.goto(f"{url}/upload/")
+    page.get_by_label("Mode").select_option("text")  # upload.js
+    expect(page.get_by_text("Characters that touch are cut apart")).to_be_visible()
+    context.close()
+    assert not errors and not reports, (errors, reports)
 
 
 def test_page_routes_enforce_csrf_and_the_api_does_not_need_it(production):

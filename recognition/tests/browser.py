@@ -1,5 +1,5 @@
 """Chromium through Playwright for the page tests: fixtures (registered by the root conftest)
-and helpers that draw with the mouse and keep screenshots."""
+and helpers that draw with the mouse, read what the drawing area shows and keep screenshots."""
 import os
 from pathlib import Path
 
@@ -57,3 +57,8 @@ def draw(page, strokes, steps=12):
                 t = step / steps
                 page.mouse.move(*at((start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)))
         page.mouse.up()
+
+
+def canvas_image(page):
+    """What the drawing area shows, as a PNG data URL: equal images, equal drawings."""
+    return page.locator("#canvas").evaluate("canvas => canvas.toDataURL()")
