@@ -5,7 +5,7 @@ from itertools import zip_longest
 from django.conf import settings
 from django.urls import reverse
 
-from .models import Feedback, GoldLabel, ReviewDecision, Sample, WordFeedback
+from .models import Feedback, GoldLabel, ReviewDecision, Sample, WordFeedback, WordReviewDecision
 
 # The queues a reviewer can work through, in the order the page offers them.
 QUEUES = {
@@ -153,3 +153,13 @@ def word_item_as_dict(feedback):
             "status": feedback.status,
         },
     }
+
+
+def decision_item(decision):
+    """The item a review decision was taken on, as the page shows it (a ReviewDecision's
+    sample, a WordReviewDecision's word); None when the word's feedback is gone."""
+    if isinstance(decision, WordReviewDecision):
+        feedback = WordFeedback.objects.select_related("word").filter(pk=decision.word_id).first()
+        return None if feedback is None else word_item_as_dict(feedback)
+    sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
+    return item_as_dict(sample)

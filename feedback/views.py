@@ -13,8 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from recognition.kinds import KINDS, LABELS
 
 from . import selectors, services
-from .models import (
-    WORD_TEXT_MAX, FeedbackSubmission, Sample, Word, WordFeedback, WordReviewDecision)
+from .models import WORD_TEXT_MAX, FeedbackSubmission, Sample, Word
 from .schemas import parse_feedback, parse_word_feedback
 
 REVIEW_PERMISSION = "feedback.change_feedback"
@@ -244,15 +243,10 @@ def review_undo(request):
         decision = services.undo_last_review(request.user)
     except services.FeedbackError as error:
         return JsonResponse({"error": error.message}, status=error.status)
-    if isinstance(decision, WordReviewDecision):
-        feedback = WordFeedback.objects.select_related("word").filter(pk=decision.word_id).first()
-        if feedback is None:
-            return JsonResponse({"error": "the word's feedback was deleted meanwhile: its decision "
-                                          "is struck, nothing comes back"}, status=409)
-        item = selectors.word_item_as_dict(feedback)
-    else:
-        sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
-        item = selectors.item_as_dict(sample)
+    item = selectors.decision_item(decision)
+    if item is None:
+        return JsonResponse({"error": "the word's feedback was deleted meanwhile: its decision "
+                                      "is struck, nothing comes back"}, status=409)
     return JsonResponse({"item": item, "queue": decision.queue, "counts": selectors.queue_counts()})
 
 

@@ -115,7 +115,8 @@ def test_accept_reject_and_a_reviewers_text_are_stored_with_the_reviewer(reviewe
                                            "text": "77"}
     assert response.json()["counts"]["words"] == 0
     stored = {f.pk: f for f in WordFeedback.objects.select_related("word")}
-    hallo, seventeen, confirmed = (stored[words[name].pk] for name in ("hallo", "seventeen", "confirmed"))
+    hallo, seventeen, confirmed = (stored[words[name].pk]
+                                   for name in ("hallo", "seventeen", "confirmed"))
     assert (hallo.status, hallo.text, hallo.origin) == ("verified", "Hello", "answer")
     assert (confirmed.status, confirmed.text, confirmed.origin) == ("rejected", "42", "answer")
     assert (seventeen.status, seventeen.text, seventeen.is_correct, seventeen.origin) == (

@@ -413,7 +413,8 @@ def test_a_word_reviewed_in_the_queue_is_updated_in_place(fake, sheets_settings,
 
 
 @pytest.mark.parametrize("fault", ["429", "500-after-write", "crash-after-write"])
-def test_word_batches_survive_faults_without_loss_or_duplicates(fake, sheets_settings, word_rows, fault):
+def test_word_batches_survive_faults_without_loss_or_duplicates(fake, sheets_settings, word_rows,
+                                                                fault):
     fake.inject("POST", r"'Words'.*:append$", "pass")
     fake.inject("POST", r"'Words'.*:append$", fault)
     if fault == "crash-after-write":

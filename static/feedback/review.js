@@ -294,9 +294,9 @@
     if (event.key === "e" || event.key === "E" || event.key === "F2") {
       event.preventDefault();
       editText();
-    } else if (/^[1-9]$/.test(event.key)) {
+    } else if (/^[1-5]$/.test(event.key)) {
       const reading = current.candidates[Number(event.key) - 1];
-      if (reading && Number(event.key) <= 5) {
+      if (reading) {
         event.preventDefault();
         editText(reading.text);
       }
