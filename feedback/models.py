@@ -282,6 +282,12 @@ class WordFeedback(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="when this version reached the sheet"
+    )
+    sheet_row_key = models.CharField(
+        max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
+    )
 
     class Meta:
         ordering = ["-updated"]
@@ -363,6 +369,31 @@ class ReviewDecision(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.label} on {self.sample_id}"
+
+
+class WordReviewDecision(models.Model):
+    """One decision on a word taken in the review queue, with its feedback as it was before
+    (for undo): `ReviewDecision` for words, whose text does not fit a one-character label."""
+
+    Action = ReviewDecision.Action
+
+    word = models.ForeignKey(Word, on_delete=models.CASCADE, related_name="review_decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    queue = models.CharField(max_length=12)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    text = models.CharField(max_length=WORD_TEXT_MAX, blank=True,
+                            help_text="the text the decision stored")
+    before = models.JSONField(null=True, blank=True,
+                              help_text="the word feedback's fields before (empty: it had none)")
+    decided = models.DateTimeField(auto_now_add=True, db_index=True)
+    undone = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-decided", "-pk"]
+
+    def __str__(self):
+        return f"{self.action} {self.text!r} on word {self.word_id}"
 
 
 class GoldLabel(models.Model):

@@ -5,15 +5,18 @@ from itertools import zip_longest
 from django.conf import settings
 from django.urls import reverse
 
-from .models import Feedback, GoldLabel, ReviewDecision, Sample
+from .models import Feedback, GoldLabel, ReviewDecision, Sample, WordFeedback, WordReviewDecision
 
 # The queues a reviewer can work through, in the order the page offers them.
 QUEUES = {
     "corrections": "Corrections waiting",
     "confirmed": "Answers confirmed by users",
     "challenge": "Challenge drawings waiting",
+    "words": "Words waiting",
     "unlabelled": "Unlabelled, least sure first",
 }
+# Queues of words (WordFeedback) rather than characters (samples).
+WORD_QUEUES = ("words",)
 # Unlabelled samples are picked among this many of the least sure ones, spread over labels
 # and model versions, so that one confusing class does not fill a whole session.
 UNLABELLED_CANDIDATES = 300
@@ -42,8 +45,15 @@ def unlabelled_samples():
     return Sample.objects.filter(feedback__isnull=True)
 
 
+def waiting_word_feedback():
+    """Word feedback that no reviewer has decided on yet, corrected or confirmed."""
+    return WordFeedback.objects.filter(status=WordFeedback.Status.NEW)
+
+
 def queue_counts():
-    counts = {queue: waiting_feedback(queue).count() for queue in QUEUES if queue != "unlabelled"}
+    counts = {queue: waiting_feedback(queue).count() for queue in QUEUES
+              if queue not in ("unlabelled", *WORD_QUEUES)}
+    counts["words"] = waiting_word_feedback().count()
     counts["unlabelled"] = unlabelled_samples().count()
     return counts
 
@@ -69,8 +79,8 @@ def next_samples(queue, exclude=(), count=5, reviewer=None):
     Feedback queues are first come, first served; unlabelled samples come least sure first
     (lowest top-1 margin), taken in turn from each (kind, predicted label, model version).
     """
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}")
+    if queue not in QUEUES or queue in WORD_QUEUES:
+        raise ValueError(f"unknown queue of samples {queue!r}")
     if queue != "unlabelled":
         ids = list(waiting_feedback(queue).exclude(sample_id__in=exclude)
                    .order_by("created", "sample_id").values_list("sample_id", flat=True)[:count])
@@ -88,6 +98,13 @@ def next_samples(queue, exclude=(), count=5, reviewer=None):
         ids = [gold] + ids[:count - 1]
     by_id = Sample.objects.select_related("feedback", "word", "gold").in_bulk(ids)
     return [by_id[pk] for pk in ids]
+
+
+def next_word_feedback(exclude=(), count=5):
+    """The next `count` word feedbacks waiting, first come, first served, leaving out the words
+    the reviewer holds or skipped."""
+    return list(waiting_word_feedback().exclude(word_id__in=exclude).select_related("word")
+                .order_by("created", "word_id")[:count])
 
 
 def item_as_dict(sample):
@@ -114,3 +131,35 @@ def item_as_dict(sample):
             "status": feedback.status,
         },
     }
+
+
+def word_item_as_dict(feedback):
+    """What the review page shows of one word: its image, what the model read (with its other
+    likely readings) and the text the person gave."""
+    word = feedback.word
+    return {
+        "word_id": str(word.pk),
+        "kind": word.kind,
+        "source": word.source,
+        "read": word.text,
+        "candidates": word.candidates,
+        "model": f"{word.model_name} {word.model_version}".strip(),
+        "created": word.created.isoformat(),
+        "image": reverse("feedback:word_image", args=[word.pk, WORD_PREVIEW_SIZE]),
+        "feedback": {
+            "text": feedback.text,
+            "is_correct": feedback.is_correct,
+            "origin": feedback.origin,
+            "status": feedback.status,
+        },
+    }
+
+
+def decision_item(decision):
+    """The item a review decision was taken on, as the page shows it (a ReviewDecision's
+    sample, a WordReviewDecision's word); None when the word's feedback is gone."""
+    if isinstance(decision, WordReviewDecision):
+        feedback = WordFeedback.objects.select_related("word").filter(pk=decision.word_id).first()
+        return None if feedback is None else word_item_as_dict(feedback)
+    sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
+    return item_as_dict(sample)

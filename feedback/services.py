@@ -22,7 +22,8 @@ from recognition.kinds import LABELS, is_valid_label
 
 from .models import (
     Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, Word, WordFeedback,
-    WordFeedbackSubmission, WordThumbnail, validate_correction, validate_word_correction)
+    WordFeedbackSubmission, WordReviewDecision, WordThumbnail, validate_correction,
+    validate_word_correction)
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +200,14 @@ def set_status(queryset, status, reviewer=None):
 
 REVIEW_FIELDS = ("is_correct", "correct_label", "status", "origin", "reviewer_notes",
                  "reviewed_by_id", "reviewed_at")
+WORD_REVIEW_FIELDS = ("is_correct", "correct_text", "status", "origin", "reviewer_notes",
+                      "reviewed_by_id", "reviewed_at")
 
 
-def _snapshot(feedback):
+def _snapshot(feedback, fields=REVIEW_FIELDS):
     if feedback is None:
         return None
-    state = {name: getattr(feedback, name) for name in REVIEW_FIELDS}
+    state = {name: getattr(feedback, name) for name in fields}
     state["reviewed_at"] = state["reviewed_at"] and state["reviewed_at"].isoformat()
     return state
 
@@ -265,6 +268,42 @@ def _answer_gold(sample, gold, action, label, queue, reviewer):
                                          right=given == gold.label)
 
 
+@transaction.atomic
+def review_word_feedback(*, word_id, action, text="", queue="", reviewer):
+    """A reviewer's decision on a word's feedback, recorded (with the state before) so that it
+    can be undone, as `review` records one on a sample.
+
+    accept: the person's text stands; reject: the answer is not used; label: the reviewer's own
+    text, checked as a person's would be and stored with origin "reviewer" unless it is the
+    text already given. Returns the WordReviewDecision.
+    """
+    word = Word.objects.select_for_update().filter(pk=word_id).first()
+    if word is None:
+        raise FeedbackError(f"unknown word {word_id}", status=404)
+    if action not in WordReviewDecision.Action.values:
+        raise FeedbackError(f"unknown action {action!r}: use accept, reject or label")
+    feedback = WordFeedback.objects.filter(word=word).first()
+    if feedback is None:
+        raise FeedbackError(f"nobody gave feedback on word {word_id}: there is nothing to review",
+                            status=404)
+    before = _snapshot(feedback, WORD_REVIEW_FIELDS)
+    if action == WordReviewDecision.Action.LABEL:
+        is_correct = text == word.text
+        try:
+            correct_text = validate_word_correction(word, is_correct, "" if is_correct else text)
+        except ValidationError as error:
+            raise FeedbackError(error.messages[0]) from error
+        if feedback.text != text:
+            feedback.is_correct, feedback.correct_text = is_correct, correct_text
+            feedback.origin = WordFeedback.Origin.REVIEWER
+    feedback.status = (WordFeedback.Status.REJECTED if action == WordReviewDecision.Action.REJECT
+                       else WordFeedback.Status.VERIFIED)
+    feedback.reviewed_by, feedback.reviewed_at = reviewer, timezone.now()
+    feedback.save()
+    return WordReviewDecision.objects.create(word=word, reviewer=reviewer, queue=queue,
+                                             action=action, text=feedback.text, before=before)
+
+
 def make_gold(queryset, added_by=None):
     """Verified feedback becomes known items, with its label; returns how many are new."""
     created = 0
@@ -288,11 +327,16 @@ def reviewer_accuracy():
 
 @transaction.atomic
 def undo_last_review(reviewer):
-    """Put back the feedback as it was before this reviewer's latest decision still standing."""
-    decision = (ReviewDecision.objects.select_for_update()
-                .filter(reviewer=reviewer, undone=False).order_by("-decided", "-pk").first())
-    if decision is None:
+    """Put back the feedback as it was before this reviewer's latest decision still standing, on
+    a sample or on a word. Returns that decision (a ReviewDecision or a WordReviewDecision)."""
+    latest = [model.objects.select_for_update().filter(reviewer=reviewer, undone=False)
+              .order_by("-decided", "-pk").first() for model in (ReviewDecision, WordReviewDecision)]
+    latest = [decision for decision in latest if decision is not None]
+    if not latest:
         raise FeedbackError("nothing to undo", status=409)
+    decision = max(latest, key=lambda decision: decision.decided)
+    if isinstance(decision, WordReviewDecision):
+        return _undo_word_decision(decision)
     Sample.objects.select_for_update().filter(pk=decision.sample_id).first()
     feedback = Feedback.objects.filter(sample_id=decision.sample_id).first()
     if decision.gold:
@@ -301,6 +345,18 @@ def undo_last_review(reviewer):
         if feedback is not None:
             feedback.delete()
     elif feedback is not None:
+        for name, value in decision.before.items():
+            setattr(feedback, name, value)
+        feedback.save()
+    decision.undone = True
+    decision.save(update_fields=["undone"])
+    return decision
+
+
+def _undo_word_decision(decision):
+    Word.objects.select_for_update().filter(pk=decision.word_id).first()
+    feedback = WordFeedback.objects.filter(word_id=decision.word_id).first()
+    if feedback is not None and decision.before is not None:
         for name, value in decision.before.items():
             setattr(feedback, name, value)
         feedback.save()

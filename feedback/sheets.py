@@ -2,9 +2,12 @@
 
 The database is the source of truth: `push` sends feedback that is new or changed since its last
 sync, in batches, and marks each batch synced only once the API accepted it. Rows are found by
-sample id before every batch, so a batch the API applied without us recording it (a crash, a
-timeout, a 500 after the write) is rewritten in place instead of appended twice. `pull` brings
-the label and status columns that reviewers edited back into the database.
+sample (or word) id before every batch, so a batch the API applied without us recording it (a
+crash, a timeout, a 500 after the write) is rewritten in place instead of appended twice. `pull`
+brings the label (or text) and status columns that reviewers edited back into the database.
+
+Characters' feedback goes to one worksheet per kind, words' feedback to one "Words" worksheet;
+a `Mirror` says what one worksheet holds, and the same code syncs each.
 """
 import base64
 import fcntl
@@ -33,19 +36,31 @@ from google.oauth2.service_account import Credentials
 from gspread.utils import ValueInputOption, rowcol_to_a1
 from PIL import Image
 
-from .models import Feedback, validate_correction
-from .services import mark_for_resync
+from .models import Feedback, WordFeedback, validate_correction, validate_word_correction
+from .selectors import WORD_THUMBNAIL_SIZE
+from .services import FeedbackError, mark_for_resync, word_thumbnail
 
 logger = logging.getLogger(__name__)
 
 WORKSHEETS = {"digit": "Digit", "letter": "Character", "any": "Any"}
+WORD_WORKSHEET = "Words"
+# What one run may sync: a kind's characters, or the words (all kinds).
+TARGETS = (*WORKSHEETS, "words")
+TITLES = (*WORKSHEETS.values(), WORD_WORKSHEET)
 HEADER = [
     "sample id", "created", "kind", "predicted", "confidence", "is_correct", "correct label",
     "status", "model version", "normalised image (base64 PNG)", "admin",
 ]
 LABEL_COLUMN = HEADER.index("correct label")
 STATUS_COLUMN = HEADER.index("status")
-LAST_COLUMN = rowcol_to_a1(1, len(HEADER))[:-1]
+WORD_HEADER = [
+    "word id", "created", "kind", "predicted text", "is_correct", "corrected text", "status",
+    "model version", "image (base64 PNG)", "admin",
+]
+TEXT_COLUMN = WORD_HEADER.index("corrected text")
+WORD_STATUS_COLUMN = WORD_HEADER.index("status")
+# A word's image in its cell: wide enough to read, far under the 50,000 characters a cell holds.
+WORD_IMAGE_SIZE = 128
 GOOGLE_API_HOSTS = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
 
 
@@ -181,11 +196,12 @@ def with_backoff(action):
             time.sleep(delay)
 
 
-def image_cell(png):
-    """The normalised image as base64 PNG, re-encoded small (a 28x28 one is under 2 kB)."""
-    with Image.open(io.BytesIO(bytes(png))) as image:
+def image_cell(data, size=28):
+    """An image (the normalised 28x28 PNG, a word's copy) as a grey base64 PNG at most `size`
+    pixels a side, re-encoded small (a 28x28 one is under 2 kB)."""
+    with Image.open(io.BytesIO(bytes(data))) as image:
         image = image.convert("L")
-        image.thumbnail((28, 28))
+        image.thumbnail((size, size))
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=True)
     return base64.b64encode(out.getvalue()).decode("ascii")
@@ -209,12 +225,138 @@ def sheet_row(feedback):
     ]
 
 
+def word_image_cell(word):
+    """The word's image as written, small, as base64 PNG (empty when its file is gone)."""
+    try:
+        _, data = word_thumbnail(word, WORD_THUMBNAIL_SIZE)
+    except FeedbackError:
+        return ""
+    return image_cell(data, size=WORD_IMAGE_SIZE)
+
+
+def word_sheet_row(feedback):
+    word = feedback.word
+    admin_path = reverse("admin:feedback_wordfeedback_change", args=[word.pk])
+    return [
+        str(word.pk),
+        word.created.isoformat(timespec="seconds"),
+        word.kind,
+        word.text,
+        feedback.is_correct,
+        feedback.text,
+        feedback.status,
+        word.model_version,
+        word_image_cell(word),
+        settings.HWR_SITE_URL.rstrip("/") + admin_path,
+    ]
+
+
+def _pending(queryset):
+    """Of these, the feedback never synced, or changed since it was."""
+    return (queryset.filter(Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at")))
+            .order_by("updated", "pk"))
+
+
 def pending_feedback(kind=None):
-    """Feedback never synced, or changed since it was."""
-    queryset = Feedback.objects.filter(Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at")))
+    """Characters' feedback never synced, or changed since it was."""
+    queryset = Feedback.objects.all()
     if kind:
         queryset = queryset.filter(sample__kind=kind)
-    return queryset.order_by("updated", "pk")
+    return _pending(queryset)
+
+
+def pending_word_feedback():
+    """Words' feedback never synced, or changed since it was."""
+    return _pending(WordFeedback.objects.all())
+
+
+class Mirror:
+    """One worksheet and the feedback it holds; subclasses say which, and how a row reads."""
+
+    title = ""
+    header = []
+    model = None
+    subject = ""       # the feedback's sample or word (select_related, and its id in column A)
+    answer_field = ""  # where a correction is stored: the column reviewers edit
+    answer_header = ""
+
+    @property
+    def answer_column(self):
+        return self.header.index(self.answer_header)
+
+    @property
+    def status_column(self):
+        return self.header.index("status")
+
+    @property
+    def last_column(self):
+        return rowcol_to_a1(1, len(self.header))[:-1]
+
+
+class CharacterMirror(Mirror):
+    """A kind's characters: one row per sample with feedback."""
+
+    header = HEADER
+    model = Feedback
+    subject = "sample"
+    answer_field = "correct_label"
+    answer_header = "correct label"
+
+    def __init__(self, kind):
+        self.kind, self.title = kind, WORKSHEETS[kind]
+
+    def pending(self):
+        return pending_feedback(self.kind)
+
+    def row(self, feedback):
+        return sheet_row(feedback)
+
+    def unknown(self, feedback, row):
+        """Why this row names no feedback of this worksheet, or None."""
+        if feedback is None or feedback.sample.kind != self.kind:
+            return f"no {self.kind} feedback with sample id {row[0]!r}"
+        return None
+
+    def answer(self, feedback):
+        return feedback.label
+
+    def correction(self, feedback, given):
+        """(is_correct, the correction to store) for a label given in the sheet."""
+        is_correct = given == feedback.sample.predicted_label
+        return is_correct, validate_correction(feedback.sample, is_correct, given)
+
+
+class WordMirror(Mirror):
+    """Every word with feedback, whatever its kind: one row per word."""
+
+    title = WORD_WORKSHEET
+    header = WORD_HEADER
+    model = WordFeedback
+    subject = "word"
+    answer_field = "correct_text"
+    answer_header = "corrected text"
+
+    def pending(self):
+        return pending_word_feedback()
+
+    def row(self, feedback):
+        return word_sheet_row(feedback)
+
+    def unknown(self, feedback, row):
+        return f"no word feedback with word id {row[0]!r}" if feedback is None else None
+
+    def answer(self, feedback):
+        return feedback.text
+
+    def correction(self, feedback, given):
+        is_correct = given == feedback.word.text
+        return is_correct, validate_word_correction(feedback.word, is_correct,
+                                                    "" if is_correct else given)
+
+
+def mirror_for(target):
+    """The Mirror of one of TARGETS."""
+    return WordMirror() if target == "words" else CharacterMirror(target)
 
 
 @dataclass
@@ -229,23 +371,22 @@ class SyncResult:
     error: Exception | None = None
 
 
-def worksheet_for(spreadsheet, kind, create=True):
-    """The kind's worksheet; created when absent (its header comes with the first append)."""
-    title = WORKSHEETS[kind]
+def worksheet_for(spreadsheet, mirror, create=True):
+    """The mirror's worksheet; created when absent (its header comes with the first append)."""
 
     def find_or_add():
         for worksheet in spreadsheet.worksheets():
-            if worksheet.title == title:
+            if worksheet.title == mirror.title:
                 return worksheet
         if create:
-            return spreadsheet.add_worksheet(title, rows=1, cols=len(HEADER))
+            return spreadsheet.add_worksheet(mirror.title, rows=1, cols=len(mirror.header))
         return None
 
     # Listing first makes a retried add (one that the API applied but did not confirm) harmless.
     return with_backoff(find_or_add)
 
 
-def _write_batch(worksheet, feedbacks):
+def _write_batch(worksheet, mirror, feedbacks):
     """Update rows already in the sheet, append the others (one call); returns row keys."""
     ids = worksheet.col_values(1)
     row_of = {}
@@ -255,7 +396,8 @@ def _write_batch(worksheet, feedbacks):
     for feedback in feedbacks:
         number = row_of.get(str(feedback.pk))
         if number:
-            updates.append({"range": f"A{number}:{LAST_COLUMN}{number}", "values": [sheet_row(feedback)]})
+            updates.append({"range": f"A{number}:{mirror.last_column}{number}",
+                            "values": [mirror.row(feedback)]})
         else:
             appends.append(feedback)
     if updates:
@@ -263,9 +405,9 @@ def _write_batch(worksheet, feedbacks):
     keys = {feedback.pk: f"{worksheet.title}!{row_of[str(feedback.pk)]}" for feedback in feedbacks
             if str(feedback.pk) in row_of}
     if appends:
-        header = [] if ids else [HEADER]
+        header = [] if ids else [mirror.header]
         answer = worksheet.append_rows(
-            header + [sheet_row(feedback) for feedback in appends],
+            header + [mirror.row(feedback) for feedback in appends],
             value_input_option=ValueInputOption.raw,
             table_range="A1",
         )
@@ -277,23 +419,24 @@ def _write_batch(worksheet, feedbacks):
     return len(updates), len(appends), keys
 
 
-def _mark_synced(feedbacks, keys):
+def _mark_synced(model, feedbacks, keys):
     """Record success; a feedback changed meanwhile keeps its pending state and goes next run."""
     now = timezone.now()
     with transaction.atomic():
         for feedback in feedbacks:
-            Feedback.objects.filter(pk=feedback.pk, updated=feedback.updated).update(
+            model.objects.filter(pk=feedback.pk, updated=feedback.updated).update(
                 synced_at=now, sheet_row_key=keys[feedback.pk]
             )
 
 
-def push(spreadsheet, kinds, limit=None, dry_run=False):
-    """Send pending feedback of `kinds`, `limit` rows at most; stops at the first lasting error."""
+def push(spreadsheet, targets, limit=None, dry_run=False):
+    """Send pending feedback of `targets` (of TARGETS), `limit` rows at most; stops at the first
+    lasting error."""
     result = SyncResult()
     remaining = limit
-    for kind in kinds:
-        title = WORKSHEETS[kind]
-        pks = list(pending_feedback(kind).values_list("pk", flat=True)[:remaining])
+    for mirror in map(mirror_for, targets):
+        title = mirror.title
+        pks = list(mirror.pending().values_list("pk", flat=True)[:remaining])
         if remaining is not None:
             remaining -= len(pks)
         if dry_run or result.error:
@@ -302,73 +445,75 @@ def push(spreadsheet, kinds, limit=None, dry_run=False):
         if not pks:
             continue
         try:
-            worksheet = worksheet_for(spreadsheet, kind)
+            worksheet = worksheet_for(spreadsheet, mirror)
         except API_ERRORS as error:
             result.error = error
             result.unsent[title] += len(pks)
             continue
         for start in range(0, len(pks), settings.HWR_SHEETS_BATCH_SIZE):
             batch_pks = pks[start:start + settings.HWR_SHEETS_BATCH_SIZE]
-            batch = list(Feedback.objects.filter(pk__in=batch_pks).select_related("sample"))
+            batch = list(mirror.model.objects.filter(pk__in=batch_pks).select_related(mirror.subject))
             try:
-                updated, appended, keys = with_backoff(lambda: _write_batch(worksheet, batch))
+                updated, appended, keys = with_backoff(lambda: _write_batch(worksheet, mirror, batch))
             except API_ERRORS as error:
                 result.error = error
                 result.unsent[title] += len(pks) - start
                 break
-            _mark_synced(batch, keys)
+            _mark_synced(mirror.model, batch, keys)
             result.updated[title] += updated
             result.appended[title] += appended
     return result
 
 
-def pull(spreadsheet, kinds, dry_run=False):
-    """Apply the reviewers' label/status edits, validated like the feedback endpoint.
+def pull(spreadsheet, targets, dry_run=False):
+    """Apply the reviewers' label (or text) and status edits, validated like the feedback
+    endpoints.
 
     Refused edits (invalid, or on feedback that changed in the database since its last sync)
     are reported, and the next push rewrites those rows with the database's values.
     """
     result = SyncResult()
-    for kind in kinds:
-        worksheet = worksheet_for(spreadsheet, kind, create=False)
+    for mirror in map(mirror_for, targets):
+        worksheet = worksheet_for(spreadsheet, mirror, create=False)
         if worksheet is None:
             continue
         rows = with_backoff(worksheet.get_all_values)[1:]
-        sample_ids = [_as_uuid(row[0]) for row in rows]
-        feedbacks = Feedback.objects.select_related("sample").in_bulk(filter(None, sample_ids))
+        ids = [_as_uuid(row[0]) for row in rows]
+        feedbacks = mirror.model.objects.select_related(mirror.subject).in_bulk(filter(None, ids))
         refused = []
-        for number, (sample_id, row) in enumerate(zip(sample_ids, rows), start=2):
-            row = row + [""] * (len(HEADER) - len(row))
-            reason = _apply_review(feedbacks.get(sample_id), kind, row, dry_run)
+        for number, (pk, row) in enumerate(zip(ids, rows), start=2):
+            row = row + [""] * (len(mirror.header) - len(row))
+            reason = _apply_review(mirror, feedbacks.get(pk), row, dry_run)
             if reason == "applied":
                 result.pulled[worksheet.title] += 1
             elif reason:
                 result.refused.append(f"{worksheet.title} row {number}: {reason}")
-                refused.append(sample_id)
+                refused.append(pk)
         if not dry_run:
             # The next push puts the database's values back over the refused edits.
-            mark_for_resync(Feedback.objects.filter(pk__in=filter(None, refused)))
+            mark_for_resync(mirror.model.objects.filter(pk__in=filter(None, refused)))
     return result
 
 
-def _apply_review(feedback, kind, row, dry_run):
+def _apply_review(mirror, feedback, row, dry_run):
     """Apply one sheet row; returns "applied", None (nothing to do) or why it was refused."""
-    label, status = row[LABEL_COLUMN].strip(), row[STATUS_COLUMN].strip()
-    if feedback is None or feedback.sample.kind != kind:
-        return f"no {kind} feedback with sample id {row[0]!r}"
-    if (label, status) == (feedback.label, feedback.status):
+    given, status = row[mirror.answer_column].strip(), row[mirror.status_column].strip()
+    unknown = mirror.unknown(feedback, row)
+    if unknown:
+        return unknown
+    if (given, status) == (mirror.answer(feedback).strip(), feedback.status):
         return None
     if feedback.synced_at is None or feedback.updated > feedback.synced_at:
         return "changed in the database since the last sync; the database version is kept"
     if status not in Feedback.Status.values:
         return f"status {status!r} is not one of {', '.join(Feedback.Status.values)}"
-    is_correct = label == feedback.sample.predicted_label
     try:
-        correct_label = validate_correction(feedback.sample, is_correct, label)
+        is_correct, correction = mirror.correction(feedback, given)
     except ValidationError as error:
         return error.messages[0]
     if not dry_run:
-        feedback.is_correct, feedback.correct_label, feedback.status = is_correct, correct_label, status
+        feedback.is_correct, feedback.status = is_correct, status
+        setattr(feedback, mirror.answer_field, correction)
         feedback.save()
     return "applied"
 

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from recognition.kinds import KINDS, LABELS
 
 from . import selectors, services
-from .models import FeedbackSubmission, Sample, Word
+from .models import WORD_TEXT_MAX, FeedbackSubmission, Sample, Word
 from .schemas import parse_feedback, parse_word_feedback
 
 REVIEW_PERMISSION = "feedback.change_feedback"
+WORD_REVIEW_PERMISSION = "feedback.change_wordfeedback"
 # Ids a client may name as held or skipped in one request (each is 36 characters).
 MAX_EXCLUDED = 300
 
@@ -66,7 +67,8 @@ def submit_word_feedback(request):
 
 
 def reviewer_required(api=True):
-    """Staff holding feedback.change_feedback; others are sent to log in, or refused (403)."""
+    """Staff who may change feedback (of characters or of words); others are sent to log in,
+    or refused (403). Which queues they may decide in is `may_review`'s."""
 
     def decorate(view):
         @wraps(view)
@@ -77,7 +79,7 @@ def reviewer_required(api=True):
                     return JsonResponse({"error": "log in as staff to review"}, status=403)
                 login = reverse("admin:login")
                 return redirect(f"{login}?next={quote(request.get_full_path())}")
-            if not user.has_perm(REVIEW_PERMISSION):
+            if not (user.has_perm(REVIEW_PERMISSION) or user.has_perm(WORD_REVIEW_PERMISSION)):
                 message = "reviewing needs the permission to change feedback"
                 if api:
                     return JsonResponse({"error": message}, status=403)
@@ -89,12 +91,25 @@ def reviewer_required(api=True):
     return decorate
 
 
+def may_review(user, queue):
+    """Words are reviewed by those who may change word feedback, characters by those who may
+    change feedback."""
+    return user.has_perm(WORD_REVIEW_PERMISSION if queue in selectors.WORD_QUEUES
+                         else REVIEW_PERMISSION)
+
+
+def _refused(words):
+    needed = ("words needs the permission to change word feedback" if words
+              else "characters needs the permission to change feedback")
+    return JsonResponse({"error": f"reviewing {needed}"}, status=403)
+
+
 @require_GET
 @reviewer_required(api=False)
 def review_page(request):
-    queue = request.GET.get("queue", "corrections")
-    if queue not in selectors.QUEUES:
-        queue = "corrections"
+    queue = request.GET.get("queue", "")
+    if queue not in selectors.QUEUES or not may_review(request.user, queue):
+        queue = next(key for key in selectors.QUEUES if may_review(request.user, key))
     return render(request, "feedback/review.html", {
         "queues": selectors.QUEUES,
         "queue": queue,
@@ -105,6 +120,7 @@ def review_page(request):
             "decide": reverse("feedback:review_decide"),
             "undo": reverse("feedback:review_undo"),
             "labels": {kind: "".join(LABELS[kind]) for kind in KINDS},
+            "textMax": WORD_TEXT_MAX,
             "queues": selectors.QUEUES,
         },
     })
@@ -125,6 +141,10 @@ def review_items(request):
         count = min(max(int(request.GET.get("count", 5)), 1), 20)
     except ValueError:
         return JsonResponse({"error": "count must be a whole number"}, status=400)
+    if not may_review(request.user, queue):
+        return _refused(queue in selectors.WORD_QUEUES)
+    if queue in selectors.WORD_QUEUES:
+        return _word_items(_valid_ids(exclude), count)
     try:
         samples = selectors.next_samples(queue, exclude=_valid_ids(exclude), count=count,
                                          reviewer=request.user)
@@ -134,6 +154,17 @@ def review_items(request):
     for sample in samples:
         services.thumbnail(sample, selectors.PREVIEW_SIZE)
     return JsonResponse({"items": [selectors.item_as_dict(sample) for sample in samples],
+                         "counts": selectors.queue_counts()})
+
+
+def _word_items(exclude, count):
+    feedbacks = selectors.next_word_feedback(exclude=exclude, count=count)
+    for feedback in feedbacks:
+        try:
+            services.word_thumbnail(feedback.word, selectors.WORD_PREVIEW_SIZE)
+        except services.FeedbackError:
+            pass  # the image is gone: the item is still shown, its picture answers 404
+    return JsonResponse({"items": [selectors.word_item_as_dict(feedback) for feedback in feedbacks],
                          "counts": selectors.queue_counts()})
 
 
@@ -163,9 +194,14 @@ def _json_body(request):
 @require_POST
 @reviewer_required()
 def review_decide(request):
-    """POST /review/decide {"sample_id", "action": accept|reject|label, "label", "queue"}."""
+    """POST /review/decide {"sample_id", "action": accept|reject|label, "label", "queue"}, or
+    for a word {"word_id", "action", "text", "queue"}."""
     try:
         data = _json_body(request)
+        if "word_id" in data:
+            return _decide_on_word(request, data)
+        if not may_review(request.user, "corrections"):
+            return _refused(words=False)
         sample_id = _valid_ids([str(data.get("sample_id", ""))])
         if not sample_id:
             raise services.FeedbackError("sample_id: a sample id is required")
@@ -182,6 +218,23 @@ def review_decide(request):
                          "counts": selectors.queue_counts()})
 
 
+def _decide_on_word(request, data):
+    if not may_review(request.user, "words"):
+        return _refused(words=True)
+    word_id = _valid_ids([str(data.get("word_id", ""))])
+    if not word_id:
+        raise services.FeedbackError("word_id: a word id is required")
+    text = data.get("text") or ""
+    if not isinstance(text, str):
+        raise services.FeedbackError("text must be a string: the word as it is written")
+    decision = services.review_word_feedback(
+        word_id=word_id[0], action=data.get("action"), text=text,
+        queue=str(data.get("queue", ""))[:12], reviewer=request.user)
+    return JsonResponse({"decision": {"word_id": str(decision.word_id), "action": decision.action,
+                                      "text": decision.text},
+                         "counts": selectors.queue_counts()})
+
+
 @require_POST
 @reviewer_required()
 def review_undo(request):
@@ -190,9 +243,11 @@ def review_undo(request):
         decision = services.undo_last_review(request.user)
     except services.FeedbackError as error:
         return JsonResponse({"error": error.message}, status=error.status)
-    sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
-    return JsonResponse({"item": selectors.item_as_dict(sample), "queue": decision.queue,
-                         "counts": selectors.queue_counts()})
+    item = selectors.decision_item(decision)
+    if item is None:
+        return JsonResponse({"error": "the word's feedback was deleted meanwhile: its decision "
+                                      "is struck, nothing comes back"}, status=409)
+    return JsonResponse({"item": item, "queue": decision.queue, "counts": selectors.queue_counts()})
 
 
 @transaction.non_atomic_requests  # a read, and the one request a page sends many of at once

@@ -87,7 +87,7 @@ def test_page_lists_the_queues_with_counts(reviewer, queues):
     html = response.content.decode()
     assert "Corrections waiting" in html and "Unlabelled, least sure first" in html
     assert response.context["counts"] == {"corrections": 3, "confirmed": 1, "challenge": 1,
-                                          "unlabelled": 4}
+                                          "words": 0, "unlabelled": 4}
     assert 'src="/static/feedback/review.js"' in html
 
 

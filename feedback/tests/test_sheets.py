@@ -14,8 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from feedback.models import Feedback
-from feedback.sheets import HEADER, LABEL_COLUMN, STATUS_COLUMN, WORKSHEETS, exclusive_run, pending_feedback
+from feedback import services
+from feedback.models import Feedback, WordFeedback
+from feedback.sheets import (
+    HEADER, LABEL_COLUMN, STATUS_COLUMN, TEXT_COLUMN, WORD_HEADER, WORD_STATUS_COLUMN, WORKSHEETS,
+    exclusive_run, pending_feedback, pending_word_feedback)
 
 from .fake_sheets import SPREADSHEET_ID, SPREADSHEET_TITLE, FakeSheets
 
@@ -330,3 +333,141 @@ def test_refused_service_account_key_is_not_retried(fake, sheets_settings, feedb
         sync()
     assert token_requests(fake) == [400]
     assert pending_feedback().count() == len(feedback_rows)
+
+
+WORD_COLUMN = {name: number for number, name in enumerate(WORD_HEADER, start=1)}
+
+
+@pytest.fixture
+def word_rows(make_word):
+    """Feedback on 6 words of every kind: corrected and confirmed, one reviewed."""
+    answers = [("42", "digit", "47"), ("17", "digit", "17"), ("Hallo", "letter", "Hello"),
+               ("moon", "letter", "moon"), ("a1", "any", "al"), ("300", "digit", "800")]
+    made = []
+    for read, kind, given in answers:
+        made.append(WordFeedback.objects.create(word=make_word(read, kind=kind), is_correct=read == given,
+                                                correct_text="" if read == given else given))
+    made[-1].status = WordFeedback.Status.VERIFIED
+    made[-1].save()
+    return made
+
+
+def assert_words_mirrored_exactly_once(fake):
+    """Every word feedback is in the Words worksheet exactly once, with the database's values."""
+    ids = sheet_ids(fake, "Words")
+    duplicates = [word_id for word_id, count in Counter(ids).items() if count > 1]
+    assert not duplicates, f"Words: duplicated rows {duplicates}"
+    assert set(ids) == {str(pk) for pk in WordFeedback.objects.values_list("pk", flat=True)}
+    for row in fake.worksheets["Words"]["rows"][1:]:
+        feedback = WordFeedback.objects.select_related("word").get(pk=row[0])
+        assert row[WORD_COLUMN["predicted text"] - 1] == feedback.word.text
+        assert row[WORD_COLUMN["corrected text"] - 1] == feedback.text
+        assert row[WORD_COLUMN["is_correct"] - 1] == feedback.is_correct
+        assert row[WORD_COLUMN["status"] - 1] == feedback.status
+    assert not pending_word_feedback().exists()
+
+
+def test_words_go_to_their_own_worksheet_with_a_header_beside_the_characters(
+        fake, sheets_settings, feedback_rows, word_rows):
+    output = sync()
+    assert set(fake.worksheets) == {*WORKSHEETS.values(), "Words"}
+    assert fake.worksheets["Words"]["rows"][0] == WORD_HEADER
+    assert_words_mirrored_exactly_once(fake)
+    assert_mirrored_exactly_once(fake)
+    assert "Words: 6 appended" in output
+    assert len(fake.calls("POST", r"'Words'.*:append$")) == 2  # batches of 4
+    keys = sorted(int(f.sheet_row_key.split("!")[1]) for f in WordFeedback.objects.all())
+    assert keys == list(range(2, 8))
+    assert "nothing to sync" in sync()
+
+
+def test_word_rows_carry_a_small_image_of_the_word_and_the_admin_link(fake, sheets_settings, word_rows):
+    gone = word_rows[0]
+    gone.word.image.delete(save=False)
+    sync("--kind", "words")
+    assert set(fake.worksheets) == {"Words"}
+    rows = {row[0]: row for row in fake.worksheets["Words"]["rows"][1:]}
+    row = rows[str(word_rows[2].pk)]
+    cell = row[WORD_COLUMN["image (base64 PNG)"] - 1]
+    assert len(cell) < 50_000
+    with Image.open(io.BytesIO(base64.b64decode(cell))) as image:
+        assert image.format == "PNG" and image.size == (128, 43)  # the 192 x 64 line, shrunk
+        assert image.getextrema() == (0, 255), "dark ink on white"
+    assert row[WORD_COLUMN["admin"] - 1] == (
+        f"https://hwr.example.org/admin/feedback/wordfeedback/{row[0]}/change/")
+    assert (row[WORD_COLUMN["kind"] - 1], row[WORD_COLUMN["model version"] - 1]) == ("letter", "")
+    assert rows[str(gone.pk)][WORD_COLUMN["image (base64 PNG)"] - 1] == ""
+
+
+def test_a_word_reviewed_in_the_queue_is_updated_in_place(fake, sheets_settings, word_rows, admin_user):
+    sync()
+    services.review_word_feedback(word_id=word_rows[2].pk, action="label", text="Hullo",
+                                  reviewer=admin_user)
+    output = sync()
+    assert "Words: 0 appended, 1 updated in place" in output
+    assert len(fake.calls("POST", r"'Words'.*:append$")) == 2
+    key = WordFeedback.objects.get(pk=word_rows[2].pk).sheet_row_key
+    row = fake.worksheets["Words"]["rows"][int(key.split("!")[1]) - 1]
+    assert (row[TEXT_COLUMN], row[WORD_STATUS_COLUMN]) == ("Hullo", "verified")
+    assert_words_mirrored_exactly_once(fake)
+
+
+@pytest.mark.parametrize("fault", ["429", "500-after-write", "crash-after-write"])
+def test_word_batches_survive_faults_without_loss_or_duplicates(fake, sheets_settings, word_rows,
+                                                                fault):
+    fake.inject("POST", r"'Words'.*:append$", "pass")
+    fake.inject("POST", r"'Words'.*:append$", fault)
+    if fault == "crash-after-write":
+        with pytest.raises(CommandError, match="not synced"):
+            sync()
+        fake.restart()
+    sync()
+    assert_words_mirrored_exactly_once(fake)
+
+
+def test_dry_run_limit_and_kind_count_words_too(fake, sheets_settings, feedback_rows, word_rows):
+    output = sync("--dry-run")
+    assert "Words: 6 rows would be sent" in output and "Digit: 10 rows would be sent" in output
+    assert fake.requests == []
+    sync("--kind", "digit")
+    assert set(fake.worksheets) == {"Digit"} and pending_word_feedback().count() == 6
+    sync("--limit", "7")  # 3 letters, 2 any, then 2 of the words
+    assert pending_word_feedback().count() == 4
+    sync()
+    assert_words_mirrored_exactly_once(fake)
+    assert_mirrored_exactly_once(fake)
+
+
+def test_pull_applies_valid_word_edits_and_refuses_the_rest(fake, sheets_settings, word_rows):
+    sync()
+    rows = fake.worksheets["Words"]["rows"]
+    number = {row[0]: index for index, row in enumerate(rows, start=1)}
+    verify, bad_status, retext, untouched, bad_text, conflict = word_rows
+    fake.set_cell("Words", number[str(verify.pk)], WORD_STATUS_COLUMN + 1, "verified")
+    fake.set_cell("Words", number[str(retext.pk)], TEXT_COLUMN + 1, "Hullo")
+    fake.set_cell("Words", number[str(bad_text.pk)], TEXT_COLUMN + 1, "a\tl")
+    fake.set_cell("Words", number[str(bad_status.pk)], WORD_STATUS_COLUMN + 1, "maybe")
+    fake.set_cell("Words", number[str(conflict.pk)], TEXT_COLUMN + 1, "888")
+    services.review_word_feedback(word_id=conflict.pk, action="reject", reviewer=None)
+
+    output = sync("--pull", "--dry-run")
+    assert "Words: 2 reviewer edits would be applied" in output
+    assert WordFeedback.objects.get(pk=verify.pk).status == "new"
+
+    output = sync("--pull")
+    assert "Words: 2 reviewer edits applied" in output
+    assert f"row {number[str(untouched.pk)]}:" not in output
+    assert "line break or another character" in output
+    assert "status 'maybe'" in output
+    assert "database version is kept" in output
+    assert WordFeedback.objects.get(pk=verify.pk).status == "verified"
+    relabelled = WordFeedback.objects.select_related("word").get(pk=retext.pk)
+    assert (relabelled.is_correct, relabelled.text) == (False, "Hullo")
+    assert WordFeedback.objects.select_related("word").get(pk=bad_text.pk).text == "al"
+    kept = WordFeedback.objects.select_related("word").get(pk=conflict.pk)
+    assert (kept.text, kept.status) == ("800", "rejected")
+
+    sync()  # refused edits are overwritten by the database
+    assert fake.worksheets["Words"]["rows"][number[str(bad_text.pk)] - 1][TEXT_COLUMN] == "al"
+    assert fake.worksheets["Words"]["rows"][number[str(conflict.pk)] - 1][TEXT_COLUMN] == "800"
+    assert_words_mirrored_exactly_once(fake)

@@ -1,6 +1,7 @@
 // The review queue: one item at a time, decided with a key; the next items are fetched ahead
 // (with their images), and decisions are sent in order in the background, so a key press
-// never waits for the server.
+// never waits for the server. An item is a character (a sample: `sample_id`, labelled with one
+// key) or a word (`word_id`, whose text is edited in a field).
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("review-config").textContent);
@@ -26,6 +27,14 @@
     return result;
   }
 
+  const isWord = (item) => Boolean(item.word_id);
+  const idOf = (item) => item.word_id || item.sample_id;
+  // The answer an item is accepted with: the text or label given, or the model's own.
+  function answerOf(item) {
+    if (isWord(item)) return item.feedback.text;
+    return item.feedback ? item.feedback.label : item.predicted;
+  }
+
   function setStatus(text, isError) {
     $("status").textContent = text;
     $("status").classList.toggle("error", Boolean(isError));
@@ -45,8 +54,8 @@
 
   function refill() {
     if (fetching || exhausted || pending.length >= REFILL_BELOW) return fetching;
-    const held = [...excluded, ...pending.map((item) => item.sample_id)];
-    if (current) held.push(current.sample_id);
+    const held = [...excluded, ...pending.map(idOf)];
+    if (current) held.push(idOf(current));
     const url = `${config.items}?queue=${encodeURIComponent(config.queue)}&count=${PREFETCH}` +
       `&exclude=${held.slice(-MAX_EXCLUDED).join(",")}`;
     // Queued behind the decisions being sent: the items left depend on them, and the server
@@ -55,8 +64,8 @@
       .then((response) => response.json().then((body) => ({ response, body })))
       .then(({ response, body }) => {
         if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-        const known = new Set([...held, ...pending.map((item) => item.sample_id)]);
-        const fresh = body.items.filter((item) => !known.has(item.sample_id));
+        const known = new Set([...held, ...pending.map(idOf)]);
+        const fresh = body.items.filter((item) => !known.has(idOf(item)));
         if (fresh.length === 0) exhausted = true;
         pending.push(...fresh);
         if (unsent === 0) showCounts(body.counts);
@@ -73,16 +82,60 @@
     return fetching;
   }
 
+  function row(...cells) {
+    const element = document.createElement("tr");
+    element.append(...cells.map((content) => {
+      const cell = document.createElement("td");
+      cell.append(content);
+      return cell;
+    }));
+    return element;
+  }
+
   function render() {
     const item = current;
     $("item").hidden = !item;
     $("empty").hidden = Boolean(item) || !exhausted;
     if (!item) return;
-    $("item").dataset.sampleId = item.sample_id;
+    const word = isWord(item);
+    $("item").classList.toggle("word", word);
+    for (const id of ["normalized-figure", "top5", "label-form", "keys-sample"]) $(id).hidden = word;
+    for (const id of ["read", "candidates", "text-form", "keys-word"]) $(id).hidden = !word;
+    delete $("item").dataset.sampleId;
+    delete $("item").dataset.wordId;
+    $("item").dataset[word ? "wordId" : "sampleId"] = idOf(item);
     $("original").removeAttribute("src");
+    $("original").alt = word ? "the word as written" : "the drawing or photo as sent";
     Promise.resolve(item.picture || item.image).then((url) => {
       if (current === item) $("original").src = url;
     });
+    if (word) renderWord(item);
+    else renderSample(item);
+  }
+
+  function renderWord(item) {
+    const answer = item.feedback;
+    const who = { answer: answer.is_correct ? "User confirmed" : "User says",
+                  reviewer: "Reviewer said" }[answer.origin] || "Answer";
+    $("answer-who").textContent = who;
+    $("answer-label").textContent = answer.text;
+    $("read-text").textContent = item.read;
+    $("meta").textContent = [item.kind, item.source, item.model].filter(Boolean).join(" · ");
+    $("candidates").tBodies[0].replaceChildren(...item.candidates.slice(0, 5).map((reading, index) => {
+      const choose = document.createElement("button");
+      choose.type = "button";
+      choose.className = "reading";
+      choose.textContent = reading.text;
+      choose.addEventListener("click", () => editText(reading.text));
+      const key = document.createElement("kbd");
+      key.textContent = String(index + 1);
+      return row(key, choose, `${(100 * reading.confidence).toFixed(1)} %`);
+    }));
+    $("candidates").hidden = item.candidates.length === 0;
+    $("text-input").value = answer.text;
+  }
+
+  function renderSample(item) {
     $("normalized").src = item.normalized;
     const answer = item.feedback;
     if (answer) {
@@ -98,22 +151,22 @@
     if (item.word) facts.push(`in the word “${item.word}”`);
     if (item.prompt) facts.push(`prompt “${item.prompt}”`);
     $("meta").textContent = facts.join(" · ");
-    const body = $("top5").tBodies[0];
-    body.replaceChildren(...item.top5.map((guess) => {
-      const row = document.createElement("tr");
-      const label = document.createElement("td");
-      label.textContent = guess.label;
-      const probability = document.createElement("td");
-      probability.textContent = `${(100 * guess.probability).toFixed(1)} %`;
-      const barCell = document.createElement("td");
+    $("top5").tBodies[0].replaceChildren(...item.top5.map((guess) => {
       const bar = document.createElement("span");
       bar.className = "bar";
       bar.style.width = `${Math.round(100 * guess.probability)}px`;
-      barCell.append(bar);
-      row.append(label, probability, barCell);
-      return row;
+      return row(guess.label, `${(100 * guess.probability).toFixed(1)} %`, bar);
     }));
     $("label-input").value = "";
+  }
+
+  // The text field of a word, focused with `text` in it (selected: typing replaces it).
+  function editText(text) {
+    if (!current || !isWord(current)) return;
+    const input = $("text-input");
+    if (text !== undefined) input.value = text;
+    input.focus();
+    input.select();
   }
 
   function advance() {
@@ -128,7 +181,7 @@
   function post(url, data) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(data),
     }).then((response) => response.json().then((body) => {
       if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
@@ -139,27 +192,46 @@
   function remember(item, text) {
     const entry = document.createElement("li");
     entry.textContent = text;
-    entry.dataset.sampleId = item.sample_id;
+    entry.dataset.itemId = idOf(item);
     $("history").prepend(entry);
     while ($("history").children.length > 10) $("history").lastChild.remove();
   }
 
-  function decide(action, label) {
+  // Why a label or a word's text cannot be stored (the server checks the same), or "".
+  function problemWith(item, value) {
+    const valid = config.labels[item.kind] || "";
+    if (!isWord(item)) {
+      return value && value.length === 1 && valid.includes(value) ? ""
+        : `“${value}” is not a ${item.kind} label (${valid})`;
+    }
+    if (!value) return "The text is empty: write what the word says";
+    if (value.length > config.textMax) return `The text is longer than ${config.textMax} characters`;
+    if (item.kind === "any") {
+      return /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value) ? "Write the text on one line" : "";
+    }
+    const bad = [...value].find((character) => !valid.includes(character));
+    return bad === undefined ? "" : `“${bad}” cannot be in a ${item.kind} word`;
+  }
+
+  function decide(action, value) {
     const item = current;
     if (!item) return;
     if (action === "label") {
-      const valid = config.labels[item.kind] || "";
-      if (!label || label.length !== 1 || !valid.includes(label)) {
-        setStatus(`“${label}” is not a ${item.kind} label (${valid})`, true);
+      const problem = problemWith(item, value);
+      if (problem) {
+        setStatus(problem, true);
         return;
       }
     }
-    const shown = action === "label" ? label : (item.feedback ? item.feedback.label : item.predicted);
-    exclude(item.sample_id);
+    const shown = action === "label" ? value : answerOf(item);
+    exclude(idOf(item));
     remember(item, `${action} ${action === "reject" ? "" : shown}`.trim());
     setStatus(`${action === "reject" ? "Rejected" : "Saved " + shown}`);
     unsent += 1;
-    inLine(() => post(config.decide, { sample_id: item.sample_id, action, label: label || "", queue: config.queue }))
+    const decision = isWord(item)
+      ? { word_id: item.word_id, action, text: value || "", queue: config.queue }
+      : { sample_id: item.sample_id, action, label: value || "", queue: config.queue };
+    inLine(() => post(config.decide, decision))
       .then((body) => { unsent -= 1; if (unsent === 0) showCounts(body.counts); })
       .catch((error) => { unsent -= 1; setStatus(`Not saved (${shown}): ${error.message}`, true); });
     advance();
@@ -167,7 +239,7 @@
 
   function skip() {
     if (!current) return;
-    exclude(current.sample_id);
+    exclude(idOf(current));
     setStatus("Skipped");
     advance();
   }
@@ -175,14 +247,15 @@
   function undo() {
     inLine(() => post(config.undo, {}))
       .then((body) => {
-        const index = excluded.indexOf(body.item.sample_id);
+        const id = idOf(body.item);
+        const index = excluded.indexOf(id);
         if (index >= 0) excluded.splice(index, 1);
         if (current) pending.unshift(current);
-        pending = pending.filter((item) => item.sample_id !== body.item.sample_id);
+        pending = pending.filter((item) => idOf(item) !== id);
         current = body.item;
         exhausted = false;
         render();
-        const entry = $("history").querySelector(`li[data-sample-id="${body.item.sample_id}"]`);
+        const entry = $("history").querySelector(`li[data-item-id="${id}"]`);
         if (entry) entry.remove();
         showCounts(body.counts);
         setStatus("Undone: the item is back");
@@ -204,9 +277,35 @@
     $("label-input").blur();
     decide("label", $("label-input").value.trim());
   });
+  $("text-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    $("text-input").blur();
+    decide("label", $("text-input").value.trim());
+  });
+  $("text-input").addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    if (current && isWord(current)) $("text-input").value = answerOf(current);
+    $("text-input").blur();
+  });
+
+  // On a word, letters and digits are not labels: E or F2 opens its text, 1-5 a reading's.
+  function wordKey(event) {
+    if (event.key === "e" || event.key === "E" || event.key === "F2") {
+      event.preventDefault();
+      editText();
+    } else if (/^[1-5]$/.test(event.key)) {
+      const reading = current.candidates[Number(event.key) - 1];
+      if (reading) {
+        event.preventDefault();
+        editText(reading.text);
+      }
+    }
+  }
 
   document.addEventListener("keydown", (event) => {
-    if (event.target === $("label-input") || event.altKey || event.metaKey) return;
+    if (event.target === $("label-input") || event.target === $("text-input") ||
+        event.altKey || event.metaKey) return;
     if (event.ctrlKey) {
       if (event.key === "z") { event.preventDefault(); undo(); }
       return;
@@ -219,6 +318,7 @@
     else if (event.key === "-" || event.key === "Delete") { event.preventDefault(); decide("reject"); }
     else if (event.key === " ") { event.preventDefault(); skip(); }
     else if (event.key === "Backspace") { event.preventDefault(); undo(); }
+    else if (current && isWord(current)) wordKey(event);
     else if (/^[0-9A-Za-z]$/.test(event.key)) { event.preventDefault(); decide("label", event.key); }
   });
 

@@ -2,32 +2,33 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback import sheets
-from recognition.kinds import KINDS
 
 
 class Command(BaseCommand):
     help = (
         "Send feedback that is new or changed since the last run to the Google Sheet (one "
-        "worksheet per kind), or with --pull apply the label/status edits made in the sheet."
+        "worksheet per kind of character, one for words), or with --pull apply the label (text) "
+        "and status edits made in the sheet."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
-        parser.add_argument("--kind", choices=KINDS, help="only this kind's worksheet")
+        parser.add_argument("--kind", choices=sheets.TARGETS,
+                            help="only this worksheet: a kind's characters, or the words")
         parser.add_argument("--limit", type=int, help="send at most this many rows")
         parser.add_argument("--pull", action="store_true", help="apply reviewers' edits from the sheet")
 
     def handle(self, *, dry_run, kind, limit, pull, **options):
-        kinds = [kind] if kind else list(KINDS)
+        targets = [kind] if kind else list(sheets.TARGETS)
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
         try:
             with sheets.exclusive_run():
                 spreadsheet = None if dry_run and not pull else sheets.open_spreadsheet()
                 if pull:
-                    result = sheets.pull(spreadsheet, kinds, dry_run=dry_run)
+                    result = sheets.pull(spreadsheet, targets, dry_run=dry_run)
                 else:
-                    result = sheets.push(spreadsheet, kinds, limit=limit, dry_run=dry_run)
+                    result = sheets.push(spreadsheet, targets, limit=limit, dry_run=dry_run)
         except sheets.SyncBusy as error:
             raise CommandError(str(error)) from None
         except sheets.SheetsConfigError as error:
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         self.report(result, dry_run)
 
     def report(self, result, dry_run):
-        for title in sheets.WORKSHEETS.values():
+        for title in sheets.TITLES:
             if result.appended[title] or result.updated[title]:
                 self.stdout.write(
                     f"{title}: {result.appended[title]} appended, {result.updated[title]} updated in place"
