@@ -38,15 +38,17 @@ class FeedbackError(Exception):
         self.extra = extra
 
 
-def client_hash(request):
-    """Salted hash of the client's address and user agent: groups submissions, reveals no IP."""
-    identity = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')}"
-    return salted_hmac("feedback.client", identity, algorithm="sha256").hexdigest()
+def hash_client(address, user_agent):
+    """Salted hash of a client's address and user agent: groups submissions, reveals no IP."""
+    return salted_hmac("feedback.client", f"{address}|{user_agent}", algorithm="sha256").hexdigest()
 
 
 @transaction.atomic
-def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
+def submit_feedback(*, sample_id, is_correct, correct_label, channel, user, client_hash):
     """Store one answer on a sample: creates or updates its Feedback and appends to the trail.
+
+    `user` is the signed-in person who answers (None when anonymous), `client_hash` the
+    `hash_client` of where the answer came from; both go into the trail.
 
     The sample row is locked so that concurrent answers on one sample serialise; the prediction
     is read from the row, whatever the client sent. An answer given here is the person's own
@@ -57,10 +59,11 @@ def submit_feedback(*, sample_id, is_correct, correct_label, channel, request):
     sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
     if sample is None:
         raise FeedbackError(f"unknown sample {sample_id}", status=404)
-    return _answer_sample(sample, is_correct, correct_label, channel, request)
+    return _answer_sample(sample, is_correct, correct_label, channel=channel, user=user,
+                          client_hash=client_hash)
 
 
-def _answer_sample(sample, is_correct, correct_label, channel, request):
+def _answer_sample(sample, is_correct, correct_label, *, channel, user, client_hash):
     """`submit_feedback` on a sample already locked."""
     try:
         label = validate_correction(sample, is_correct, correct_label)
@@ -87,18 +90,14 @@ def _answer_sample(sample, is_correct, correct_label, channel, request):
         is_correct=is_correct,
         correct_label=label,
         channel=channel,
-        user=_user(request),
-        client_hash=client_hash(request),
+        user=user,
+        client_hash=client_hash,
     )
     return feedback, created
 
 
-def _user(request):
-    return request.user if request.user.is_authenticated else None
-
-
 @transaction.atomic
-def submit_word_feedback(*, word_id, text, channel, request):
+def submit_word_feedback(*, word_id, text, channel, user, client_hash):
     """Store what a person says a word reads (`text`: the reading itself confirms it): creates
     or updates its WordFeedback and appends to the trail, under the same rules as a sample's
     answer (the word row locked; once reviewed, a different answer is refused with 409).
@@ -108,7 +107,8 @@ def submit_word_feedback(*, word_id, text, channel, request):
     read, corrected where not), so the character models keep getting labels. A character is
     left as it is when a reviewer settled it otherwise or when its model cannot know the
     character given (a space, a dash); with another number of characters, only the word's
-    answer is stored. Returns (word feedback, created, the characters' feedback stored).
+    answer is stored. `user` and `client_hash` as for `submit_feedback`. Returns (word
+    feedback, created, the characters' feedback stored).
     """
     word = Word.objects.select_for_update().filter(pk=word_id).first()
     if word is None:
@@ -136,11 +136,12 @@ def submit_word_feedback(*, word_id, text, channel, request):
         feedback.save()
     WordFeedbackSubmission.objects.create(
         feedback=feedback, is_correct=is_correct, correct_text=correct_text, channel=channel,
-        user=_user(request), client_hash=client_hash(request))
-    return feedback, created, _answer_characters(word, text, channel, request)
+        user=user, client_hash=client_hash)
+    return feedback, created, _answer_characters(word, text, channel=channel, user=user,
+                                                 client_hash=client_hash)
 
 
-def _answer_characters(word, text, channel, request):
+def _answer_characters(word, text, *, channel, user, client_hash):
     """Each character of `text` as the answer on the word's character at its position, when
     the word's characters are all there and as many as the text's (see submit_word_feedback)."""
     samples = list(Sample.objects.select_for_update().filter(word=word).order_by("position"))
@@ -153,7 +154,7 @@ def _answer_characters(word, text, channel, request):
             continue
         try:
             feedback, _ = _answer_sample(sample, is_correct, "" if is_correct else character,
-                                         channel, request)
+                                         channel=channel, user=user, client_hash=client_hash)
         except FeedbackError:
             continue  # a reviewer settled this character otherwise: their label stands
         stored.append(feedback)

@@ -22,6 +22,16 @@ WORD_REVIEW_PERMISSION = "feedback.change_wordfeedback"
 MAX_EXCLUDED = 300
 
 
+def submitter(request):
+    """Who gives an answer, as the services take it: the signed-in user (None when anonymous)
+    and the hash of the client's address and user agent."""
+    return {
+        "user": request.user if request.user.is_authenticated else None,
+        "client_hash": services.hash_client(request.META.get("REMOTE_ADDR", ""),
+                                            request.META.get("HTTP_USER_AGENT", "")),
+    }
+
+
 def submit_from_request(request, channel, sample_id=None):
     """Parse, validate and store one answer; returns (HTTP status, JSON body)."""
     try:
@@ -31,7 +41,7 @@ def submit_from_request(request, channel, sample_id=None):
             is_correct=payload.is_correct,
             correct_label=payload.correct_label,
             channel=channel,
-            request=request,
+            **submitter(request),
         )
     except services.FeedbackError as error:
         return error.status, {"error": error.message, **error.extra}
@@ -49,7 +59,7 @@ def submit_word_from_request(request, channel, word_id=None):
     try:
         payload = parse_word_feedback(request, word_id)
         feedback, created, characters = services.submit_word_feedback(
-            word_id=payload.word_id, text=payload.text, channel=channel, request=request)
+            word_id=payload.word_id, text=payload.text, channel=channel, **submitter(request))
     except services.FeedbackError as error:
         return error.status, {"error": error.message, **error.extra}
     return 201 if created else 200, {
