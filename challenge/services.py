@@ -153,13 +153,13 @@ def clearly_the_prompt(prompt, top5, margin=None):
     return best == prompt.upper() and ranked[0] - ranked[1] >= margin
 
 
-def answer(token, image, request_source=Sample.Source.CANVAS):
+def answer(token, image, source=Sample.Source.CANVAS):
     """Score a drawing of the prompt `token` asked, store it, and ask for the next one."""
     state = asked_prompt(token)
     kind, prompt = state["kind"], state["prompt"]
     seconds = round(time.time() - state["asked_at"], 2)
     try:
-        result = recognize(image, kind, request_source, prompt=prompt, sample_id=state["sample_id"])
+        result = recognize(image, kind, source, prompt=prompt, sample_id=state["sample_id"])
     except IntegrityError:  # the same token, answered by another request meanwhile
         raise already_answered() from None
     probability = result["prompt_probability"]
