@@ -305,6 +305,7 @@ def review_word_feedback(*, word_id, action, text="", queue="", reviewer):
                                              action=action, text=feedback.text, before=before)
 
 
+@transaction.atomic
 def make_gold(queryset, added_by=None):
     """Verified feedback becomes known items, with its label; returns how many are new."""
     created = 0
