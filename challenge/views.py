@@ -3,8 +3,6 @@
 The challenge's state travels in the X-Challenge header (the token the last answer gave), not
 in a session: anonymous play stores nothing on the server but the drawings.
 """
-from django.db import transaction
-
 from recognition import forms
 from recognition.views import _page, json_post
 
@@ -24,7 +22,6 @@ def next_prompt(request):
     return services.start(request.headers.get(TOKEN_HEADER, ""), request.GET.get("kind", "digit"))
 
 
-@transaction.non_atomic_requests  # see recognition.services.recognize
 @json_post
 def answer(request):
     """POST /challenge/answer {"image": data URL}, with the prompt's token: the score, and the

@@ -4,7 +4,6 @@ import uuid
 from functools import wraps
 from urllib.parse import quote
 
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -260,7 +259,6 @@ def review_undo(request):
     return JsonResponse({"item": item, "queue": decision.queue, "counts": selectors.queue_counts()})
 
 
-@transaction.non_atomic_requests  # a read, and the one request a page sends many of at once
 @require_GET
 def sample_image(request, sample_id, size):
     """A sample's image shrunk to `size` pixels (made once, then stored): staff only."""
@@ -277,7 +275,6 @@ def sample_image(request, sample_id, size):
     return response
 
 
-@transaction.non_atomic_requests
 @require_GET
 def word_image(request, word_id, size):
     """A word's image shrunk to `size` pixels (made once, then stored): staff only."""

@@ -81,7 +81,6 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # Keep each worker's connection between requests (opening one, and SQLite's PRAGMAs, cost more
 # than a prediction); a connection that broke meanwhile is replaced, not used.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

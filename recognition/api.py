@@ -8,8 +8,6 @@ from feedback.models import Sample
 from recognition import forms
 
 router = Router(tags=["recognition"])
-# Operations that run outside the request transaction (see recognition.services.recognize).
-NON_ATOMIC_URL_NAMES = {"predict"}
 
 
 class LabelProbability(Schema):
@@ -91,7 +89,6 @@ PREDICT_BODY = {
         "and `crop` (left, top, right, bottom in the image's pixels) says it instead."
     ),
     openapi_extra={"requestBody": PREDICT_BODY},
-    url_name="predict",
 )
 def predict(request):
     reader = forms.read_upload if request.content_type == "multipart/form-data" else forms.read_drawing

@@ -149,9 +149,10 @@ def case_insensitive_best(labels, probabilities):
 def recognize(data, kind, source, prompt="", crop=None, sample_id=None):
     """The one entry point of every route: predict, store a Sample, return the result JSON.
 
-    The routes run it outside the request transaction: decoding and inference take a few
-    milliseconds of CPU, and holding a database transaction that long would serialise the
-    workers on SQLite. The Sample is one INSERT, atomic by itself. What is kept of the upload is
+    Decoding and inference run outside any transaction (callers must not open one around
+    it): they take a few milliseconds of CPU, and holding a database transaction that long
+    would serialise the workers on SQLite. The Sample is one INSERT, in a transaction of its
+    own. What is kept of the upload is
     the grey picture that was read (`stored_png`): no metadata, bounded in size. A `sample_id`
     (a challenge names it when it asks) is the Sample's id; if a Sample has it already, nothing
     is stored and IntegrityError is raised.

@@ -1,7 +1,6 @@
 """Pages and the form/canvas endpoints; the work is done by recognition.services."""
 from functools import wraps
 
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -43,13 +42,11 @@ def upload_page(request):
     return _page(request, "recognition/upload.html")
 
 
-@transaction.non_atomic_requests  # see recognition.services.recognize
 @json_post
 def submit(request):
     return forms.read_drawing(request).recognize(Sample.Source.CANVAS)
 
 
-@transaction.non_atomic_requests
 @json_post
 def upload(request):
     return forms.read_upload(request).recognize(Sample.Source.UPLOAD)
