@@ -109,40 +109,75 @@ def test_pages_carry_security_headers_and_static_files_are_served(production):
     assert css.status_code == 200 and "max-age" in css.headers["Cache-Control"]
 
 
-def test_each_page_loads_one_module_whose_imports_are_hashed_files(production):
+@pytest.fixture(scope="module")
+def staff_cookies(production):
+    """The cookies of a staff user logged in through the admin's login form."""
+    url, env = production
+    password = secrets.token_urlsafe(16)
+    manage({**env, "DJANGO_SUPERUSER_PASSWORD": password}, "createsuperuser", "--noinput",
+           "--username", "reviewer", "--email", "reviewer@example.com")
+    form = https_get(url, "/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    # The cookies are Secure: requests keeps them from this plain-HTTP origin unless given.
+    response = requests.post(
+        f"{url}/admin/login/", allow_redirects=False, timeout=30,
+        data={"username": "reviewer", "password": password, "csrfmiddlewaretoken": token},
+        headers={"X-Forwarded-Proto": "https", "Referer": "https://127.0.0.1/admin/login/"},
+        cookies={"csrftoken": form.cookies["csrftoken"]})
+    assert response.status_code == 302, response.text
+    return {"sessionid": response.cookies["sessionid"]}
+
+
+def test_each_page_loads_one_module_whose_imports_are_hashed_files_and_preloaded(
+        production, staff_cookies):
     """collectstatic rewrote the modules' relative imports to hashed names: a page's modules are
-    cached for good and change together, and every one of them is served as JavaScript."""
+    cached for good and change together, and every one of them is served as JavaScript. The
+    page's modulepreload links name exactly the modules its module needs, hashed the same, so
+    the browser fetches them all at once and none of them twice."""
     url, _ = production
     served = set()
-    for path in ("/draw/", "/upload/", "/challenge/"):
-        html = https_get(url, path).text
+    for path, cookies in (("/draw/", None), ("/upload/", None), ("/challenge/", None),
+                          ("/review/", staff_cookies)):
+        response = https_get(url, path, cookies=cookies)
+        assert response.status_code == 200, path
+        html = response.text
         modules = re.findall(r'<script type="module" src="([^"]+)"></script>', html)
-        scripts = re.findall(r"<script(?![^>]*application/json)", html)  # not json_script data
-        assert len(modules) == len(scripts) == 1, html
-        pending = modules
+        assert len(modules) == 1, html
+        if path != "/review/":  # the admin's pages carry the admin's own classic scripts
+            scripts = re.findall(r"<script(?![^>]*application/json)", html)  # not json_script data
+            assert len(scripts) == 1, html
+        needed = set()
+        pending = list(modules)
         while pending:
             module = pending.pop()
-            if module in served:
+            if module in needed:
                 continue
+            needed.add(module)
             assert re.fullmatch(r"/static/[\w/-]+\.[0-9a-f]{12}\.js", module), module
             response = https_get(url, module)
             assert response.status_code == 200, module
             assert response.headers["Content-Type"].startswith("text/javascript")
             assert "immutable" in response.headers["Cache-Control"]
-            served.add(module)
             imports = re.findall(r"""\bfrom\s*["']([^"']+)["']""", response.text)
             pending += [urljoin(module, name) for name in imports]
+        preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+        assert len(preloads) == len(set(preloads)), (path, preloads)
+        assert set(preloads) == needed - set(modules), (path, preloads, needed)
+        served |= needed
     names = {re.sub(r"\.[0-9a-f]{12}\.js$", ".js", module) for module in served}
     assert {"/static/js/api.js", "/static/recognition/pad.js", "/static/recognition/boxes.js",
-            "/static/recognition/character-result.js", "/static/recognition/text-result.js"} <= names
+            "/static/recognition/character-result.js", "/static/recognition/text-result.js",
+            "/static/feedback/review.js"} <= names
 
 
-def test_the_pages_modules_run_in_chromium_as_deployed(production, browser):
+def test_the_pages_modules_run_in_chromium_as_deployed(production, staff_cookies, browser):
     """The hashed module files load and run under whitenoise and the Content-Security-Policy:
-    what the page's own module does without the server (no POST: the test's plain-HTTP origin
-    would fail the CSRF origin check) happens, with no error and no policy report."""
+    what the page's own module does without a POST (the test's plain-HTTP origin would fail the
+    CSRF origin check) happens, with no error and no policy report."""
     url, _ = production
     context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"})
+    context.add_cookies([{"name": name, "value": value, "url": url}
+                         for name, value in staff_cookies.items()])
     page = context.new_page()
     errors, reports = [], []
     page.on("pageerror", lambda error: errors.append(error))
@@ -156,6 +191,8 @@ def test_the_pages_modules_run_in_chromium_as_deployed(production, browser):
     page.goto(f"{url}/upload/")
     page.get_by_label("Mode").select_option("text")  # upload.js
     expect(page.get_by_text("Characters that touch are cut apart")).to_be_visible()
+    page.goto(f"{url}/review/")
+    expect(page.locator("#empty")).to_be_visible()  # review.js asked for items (api.js)
     context.close()
     assert not errors and not reports, (errors, reports)
 

@@ -1,6 +1,7 @@
 /* Requests from the site's pages to its own routes, and their failures in words a person can act
-   on: postJSON sends the page's CSRF token and turns a refusal's JSON `error` into the message
-   of the Error it throws; showError shows such a message in the page's #error paragraph. */
+   on: postJSON sends the page's CSRF token, and it and getJSON turn a refusal's JSON `error`
+   into the message of the Error they throw; showError shows such a message in the page's
+   #error paragraph. */
 
 function csrfToken() {
   const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -12,17 +13,29 @@ function csrfToken() {
    aborted request throws the AbortError itself. options: headers (sent too), signal, keepalive. */
 export async function postJSON(url, body, options = {}) {
   const isForm = body instanceof FormData;
+  return requestJSON(url, {
+    method: "POST",
+    headers: Object.assign({ "X-CSRFToken": csrfToken() },
+      isForm ? {} : { "Content-Type": "application/json" }, options.headers),
+    body: isForm ? body : JSON.stringify(body),
+    signal: options.signal,
+    keepalive: Boolean(options.keepalive),
+  });
+}
+
+/* GET and return the JSON answer; failures as postJSON's. options: headers, signal. */
+export async function getJSON(url, options = {}) {
+  return requestJSON(url, { method: "GET", headers: options.headers, signal: options.signal });
+}
+
+/* fetch with the JSON answer asked for; a failure as an Error in words (postJSON says how). */
+async function requestJSON(url, init) {
   let response;
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: Object.assign({ "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-        isForm ? {} : { "Content-Type": "application/json" }, options.headers),
-      body: isForm ? body : JSON.stringify(body),
+    response = await fetch(url, Object.assign({}, init, {
+      headers: Object.assign({ "Accept": "application/json" }, init.headers),
       credentials: "same-origin",
-      signal: options.signal,
-      keepalive: Boolean(options.keepalive),
-    });
+    }));
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new Error(navigator.onLine === false
