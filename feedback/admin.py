@@ -2,7 +2,8 @@
 import base64
 
 from django.contrib import admin, messages
-from django.db.models import F, Q
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -71,11 +72,10 @@ class SyncedFilter(admin.SimpleListFilter):
         return [("yes", "synced"), ("no", "pending")]
 
     def queryset(self, request, queryset):
-        pending = Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at"))
         if self.value() == "yes":
-            return queryset.exclude(pending)
+            return queryset.synced()
         if self.value() == "no":
-            return queryset.filter(pending)
+            return queryset.pending_sync()
         return queryset
 
 
@@ -232,7 +232,7 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True)
     def synced(self, feedback):
-        return feedback.synced_at is not None and feedback.synced_at >= feedback.updated
+        return not feedback.is_pending_sync
 
     @admin.display(description="sample")
     def sample_link(self, feedback):

@@ -125,6 +125,51 @@ def validate_correction(sample, is_correct, correct_label):
     return label
 
 
+class SheetSyncQuerySet(models.QuerySet):
+    """Feedback mirrored to the Google Sheet: `synced_at` is when its current version got there.
+
+    The one definition of "pending sync", for the sheets mirror and the admin alike.
+    """
+
+    @staticmethod
+    def _pending():
+        return models.Q(synced_at__isnull=True) | models.Q(updated__gt=models.F("synced_at"))
+
+    def pending_sync(self):
+        """Never synced, or changed since it was: what the next sync_sheets run sends."""
+        return self.filter(self._pending())
+
+    def synced(self):
+        """The sheet has the version stored here."""
+        return self.exclude(self._pending())
+
+
+class FeedbackQuerySet(SheetSyncQuerySet):
+    def training_labels(self, kind, include_unreviewed=False, include_prompted=False):
+        """Feedback whose label may train a model: the one definition of a training label, for
+        `retrain`, the admin's dataset export, the challenge and the summary.
+
+        Verified feedback counts; not yet reviewed feedback only when asked; rejected never.
+        Challenge drawings (origin "prompt": labelled by the prompt, nobody checked what was
+        drawn) count only when asked. `kind` None takes every kind (the export mixes them).
+        """
+        statuses = [self.model.Status.VERIFIED]
+        if include_unreviewed:
+            statuses.append(self.model.Status.NEW)
+        rows = self.filter(status__in=statuses)
+        if kind is not None:
+            rows = rows.filter(sample__kind=kind)
+        if not include_prompted:
+            rows = rows.exclude(origin=self.model.Origin.PROMPT)
+        return rows
+
+    def confusions(self, kind):
+        """Wrong predictions as people reported them, unreviewed and challenge drawings
+        included, rejected left out: the summary's confusions and the challenge's needs."""
+        return self.training_labels(kind, include_unreviewed=True, include_prompted=True).filter(
+            is_correct=False)
+
+
 class Feedback(models.Model):
     """What a person said about one sample: the latest answer, and where review stands."""
 
@@ -166,12 +211,19 @@ class Feedback(models.Model):
         max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
     )
 
+    objects = FeedbackQuerySet.as_manager()
+
     class Meta:
         ordering = ["-updated"]
         verbose_name_plural = "feedback"
 
     def __str__(self):
         return f"feedback on {self.sample_id}: {'right' if self.is_correct else self.correct_label}"
+
+    @property
+    def is_pending_sync(self):
+        """`SheetSyncQuerySet.pending_sync` for one row already loaded."""
+        return self.synced_at is None or self.updated > self.synced_at
 
     @property
     def label(self):
@@ -265,6 +317,7 @@ class WordFeedback(models.Model):
         REVIEWER = "reviewer"
 
     Status = Feedback.Status
+    is_pending_sync = Feedback.is_pending_sync
 
     word = models.OneToOneField(Word, on_delete=models.CASCADE, primary_key=True,
                                 related_name="feedback")
@@ -288,6 +341,8 @@ class WordFeedback(models.Model):
     sheet_row_key = models.CharField(
         max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
     )
+
+    objects = SheetSyncQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated"]

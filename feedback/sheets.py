@@ -28,7 +28,6 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from google.auth.transport.requests import AuthorizedSession
@@ -251,23 +250,17 @@ def word_sheet_row(feedback):
     ]
 
 
-def _pending(queryset):
-    """Of these, the feedback never synced, or changed since it was."""
-    return (queryset.filter(Q(synced_at__isnull=True) | Q(updated__gt=F("synced_at")))
-            .order_by("updated", "pk"))
-
-
 def pending_feedback(kind=None):
-    """Characters' feedback never synced, or changed since it was."""
-    queryset = Feedback.objects.all()
+    """Characters' feedback never synced, or changed since it was, oldest change first."""
+    queryset = Feedback.objects.pending_sync()
     if kind:
         queryset = queryset.filter(sample__kind=kind)
-    return _pending(queryset)
+    return queryset.order_by("updated", "pk")
 
 
 def pending_word_feedback():
-    """Words' feedback never synced, or changed since it was."""
-    return _pending(WordFeedback.objects.all())
+    """Words' feedback never synced, or changed since it was, oldest change first."""
+    return WordFeedback.objects.pending_sync().order_by("updated", "pk")
 
 
 class Mirror:
@@ -503,7 +496,7 @@ def _apply_review(mirror, feedback, row, dry_run):
         return unknown
     if (given, status) == (mirror.answer(feedback).strip(), feedback.status):
         return None
-    if feedback.synced_at is None or feedback.updated > feedback.synced_at:
+    if feedback.is_pending_sync:
         return "changed in the database since the last sync; the database version is kept"
     if status not in Feedback.Status.values:
         return f"status {status!r} is not one of {', '.join(Feedback.Status.values)}"

@@ -62,19 +62,9 @@ class Outcome:
 
 
 def usable_feedback(kind, include_unreviewed, include_prompted=False):
-    """Feedback with a trustworthy label: verified (and new, when asked); never rejected.
-
-    Challenge drawings (labelled by their prompt, a lower trust level than a person's
-    correction) count only when asked; the ones the model found unlike their prompt stay
-    "new" until a reviewer verifies them.
-    """
-    statuses = [Feedback.Status.VERIFIED]
-    if include_unreviewed:
-        statuses.append(Feedback.Status.NEW)
-    rows = Feedback.objects.filter(sample__kind=kind, status__in=statuses)
-    if not include_prompted:
-        rows = rows.exclude(origin=Feedback.Origin.PROMPT)
-    return rows.select_related("sample").order_by("sample__created", "sample_id")
+    """`kind`'s training labels (`FeedbackQuerySet.training_labels`), oldest sample first."""
+    return (Feedback.objects.training_labels(kind, include_unreviewed, include_prompted)
+            .select_related("sample").order_by("sample__created", "sample_id"))
 
 
 def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
