@@ -38,15 +38,18 @@ RECENT = 4
 
 
 def label_needs(kind):
-    """How much each of `kind`'s labels needs data: verified samples, less confusions."""
+    """How much each of `kind`'s labels needs data: verified samples, less confusions.
+
+    The verified samples are the training labels `retrain --include-prompted` takes: the
+    challenge's own verified drawings count, or drawing a label would never make it less needy.
+    """
     verified = dict(
-        Feedback.objects.filter(sample__kind=kind, status=Feedback.Status.VERIFIED)
+        Feedback.objects.training_labels(kind, include_prompted=True)
         .annotate(label=Case(When(is_correct=True, then=F("sample__predicted_label")),
                              default=F("correct_label")))
         .values_list("label").annotate(count=Count("pk"))
     )
-    wrong = (Feedback.objects.filter(sample__kind=kind, is_correct=False)
-             .exclude(status=Feedback.Status.REJECTED))
+    wrong = Feedback.objects.confusions(kind)
     confusions = {}
     for field in ("correct_label", "sample__predicted_label"):
         for label, count in wrong.values_list(field).annotate(count=Count("pk")):

@@ -542,7 +542,8 @@ def export_dataset(queryset):
 
 
 def summary(confusions=20):
-    """Counts per kind and status, accuracy as users saw it per model version, top confusions."""
+    """Counts per kind and status with the training labels `retrain` takes by default, accuracy
+    as users saw it per model version, top confusions."""
     per_kind = (
         Feedback.objects.values("sample__kind")
         .annotate(
@@ -556,9 +557,10 @@ def summary(confusions=20):
         .annotate(total=Count("pk"), right=Count("pk", filter=Q(is_correct=True)))
         .order_by("sample__kind", "sample__model_version")
     )
+    training = dict(Feedback.objects.training_labels(None).values("sample__kind")
+                    .annotate(count=Count("pk")).values_list("sample__kind", "count"))
     top_confusions = (
-        Feedback.objects.filter(is_correct=False)
-        .exclude(status=Feedback.Status.REJECTED)
+        Feedback.objects.confusions(None)
         .values("sample__kind", "sample__predicted_label", "correct_label")
         .annotate(count=Count("pk"))
         .order_by("-count", "sample__kind", "sample__predicted_label", "correct_label")[:confusions]
@@ -568,7 +570,8 @@ def summary(confusions=20):
         "statuses": Feedback.Status.values,
         "per_kind": [
             {"kind": row["sample__kind"], "total": row["total"],
-             "counts": [row[status] for status in Feedback.Status.values]}
+             "counts": [row[status] for status in Feedback.Status.values],
+             "training": training.get(row["sample__kind"], 0)}
             for row in per_kind
         ],
         "per_version": [
