@@ -249,13 +249,30 @@ class FeedbackAdmin(admin.ModelAdmin):
         count = services.set_status(queryset, Feedback.Status.REJECTED, reviewer=request.user)
         self.message_user(request, f"{count} feedback rejected.", messages.SUCCESS)
 
-    @admin.action(description="Export selected as a dataset (zip: MNIST-layout npz + PNGs)")
+    @admin.action(description="Export selected training labels as a dataset (zip: MNIST-layout "
+                              "npz + PNGs)…")
     def export_dataset(self, request, queryset):
-        archive, count = services.export_dataset(queryset)
-        response = HttpResponse(archive, content_type="application/zip")
-        name = f"hwr-feedback-{timezone.now():%Y%m%d-%H%M%S}-{count}.zip"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        """A page to choose what counts, as `retrain`'s options choose it (the same default),
+        with how many of the selected each choice exports; its Export button sends the zip."""
+        include_unreviewed = request.POST.get("include_unreviewed") == "on"
+        include_prompted = request.POST.get("include_prompted") == "on"
+        if request.POST.get("export") == "yes":
+            archive, count = services.export_dataset(queryset, include_unreviewed, include_prompted)
+            response = HttpResponse(archive, content_type="application/zip")
+            name = f"hwr-feedback-{timezone.now():%Y%m%d-%H%M%S}-{count}.zip"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Export training labels",
+            "opts": self.model._meta,
+            "choices": selectors.export_choices(queryset),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "include_unreviewed": include_unreviewed,
+            "include_prompted": include_prompted,
+        }
+        return TemplateResponse(request, "admin/feedback/feedback/export_dataset.html", context)
 
     @admin.action(description="Re-sync selected to Google Sheets (next sync_sheets run)", permissions=["change"])
     def resync(self, request, queryset):

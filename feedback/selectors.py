@@ -1,4 +1,5 @@
-"""Reads for the review queue: what is waiting, in which order, and how much is left."""
+"""Reads for the review queue (what is waiting, in which order, and how much is left) and for
+the admin's dataset export."""
 import base64
 from itertools import zip_longest
 
@@ -163,3 +164,20 @@ def decision_item(decision):
         return None if feedback is None else word_item_as_dict(feedback)
     sample = Sample.objects.select_related("feedback", "word", "gold").get(pk=decision.sample_id)
     return item_as_dict(sample)
+
+
+def export_choices(queryset):
+    """For the admin's dataset export: how many of `queryset` each of retrain's choices takes
+    (its default first), and how many are rejected (never exported)."""
+    choices = []
+    for include_unreviewed, include_prompted in [(False, False), (True, False), (False, True),
+                                                 (True, True)]:
+        options = [option for option, on in [("--include-unreviewed", include_unreviewed),
+                                             ("--include-prompted", include_prompted)] if on]
+        choices.append({
+            "include_unreviewed": include_unreviewed, "include_prompted": include_prompted,
+            "options": options,
+            "count": queryset.training_labels(None, include_unreviewed, include_prompted).count(),
+        })
+    return {"selected": queryset.count(), "choices": choices,
+            "rejected": queryset.filter(status=Feedback.Status.REJECTED).count()}

@@ -507,15 +507,17 @@ def normalized_array(sample):
 DATASET_CLASSES = LABELS["any"]
 
 
-def export_dataset(queryset):
-    """Zip of the given feedback as training data; rejected feedback is left out.
+def export_dataset(queryset, include_unreviewed=False, include_prompted=False):
+    """Zip of the training labels among the given feedback, chosen as `retrain` chooses them
+    with the same options (`FeedbackQuerySet.training_labels`), in retrain's order.
 
-    Holds `dataset.npz` in MNIST layout (`x_train` uint8 N x 28 x 28, `y_train` uint8 class
-    indices into `classes`, the EMNIST ByClass order), `labels.csv` and the PNGs under
-    `images/`. Returns (zip bytes, number of examples).
+    Holds `dataset.npz` in MNIST layout (`x_train` uint8 N x 28 x 28, the 28x28 each sample
+    was read from, `y_train` uint8 class indices into `classes`, the EMNIST ByClass order),
+    `labels.csv` and the PNGs under `images/`. Returns (zip bytes, number of examples).
     """
     rows = list(
-        queryset.exclude(status=Feedback.Status.REJECTED).select_related("sample").order_by("created")
+        queryset.training_labels(None, include_unreviewed, include_prompted)
+        .select_related("sample").order_by("sample__created", "sample_id")
     )
     images = np.zeros((len(rows), 28, 28), dtype=np.uint8)
     classes = np.zeros(len(rows), dtype=np.uint8)

@@ -114,7 +114,11 @@ def test_resync_action_marks_rows_for_the_next_sync(admin_client, reviewed):
 
 def test_export_dataset_is_an_mnist_layout_npz_with_pngs(admin_client, reviewed):
     chosen = [reviewed[name] for name in ("digit_right", "digit_wrong", "letter_case", "any_rejected")]
-    response = run_action(admin_client, "export_dataset", *chosen)
+    choices = run_action(admin_client, "export_dataset", *chosen)
+    assert "Include answers not yet reviewed" in choices.content.decode()
+    response = admin_client.post(CHANGELIST, {
+        "action": "export_dataset", "_selected_action": [str(f.pk) for f in chosen],
+        "export": "yes", "include_unreviewed": "on"})
     assert response["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         with np.load(io.BytesIO(archive.read("dataset.npz"))) as data:
