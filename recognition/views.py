@@ -4,9 +4,9 @@ from functools import wraps
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from feedback.models import Sample
 from recognition import forms
 from recognition.kinds import KINDS, LABELS
+from recognition.models import Sample
 from recognition.services import RecognitionError
 
 
