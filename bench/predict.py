@@ -80,8 +80,8 @@ def report(name, durations):
 
 
 def bench_service(pngs, labels, rounds):
-    from feedback.models import Sample
     from recognition.inference import get_recognizer
+    from recognition.models import Sample
     from recognition.preprocessing import preprocess_bytes
     from recognition.services import predict, recognize
 

@@ -44,9 +44,9 @@ def deployment(scratch):
 
 
 def reset_feedback_and_registry():
-    from feedback.models import Sample
     from ml import registry
     from ml.models import ModelVersion
+    from recognition.models import Sample
 
     Sample.objects.all().delete()
     ModelVersion.objects.exclude(bundled=True).delete()

@@ -4,7 +4,7 @@
 
 On a scratch SQLite database with a page's worth of samples (canvas drawings, uploaded photos
 and one full-size phone photo, as stored by the app):
-1. the samples list page (`/admin/feedback/sample/`, 100 rows): bytes of the HTML and of the
+1. the samples list page (`/admin/recognition/sample/`, 100 rows): bytes of the HTML and of the
    images it loads, before (the list loaded each original as its thumbnail) and now (64 px
    copies made once); the time to make a thumbnail the first time and to serve it after;
 2. the review queue's server side, through Django's test client in this process: time per
@@ -65,8 +65,8 @@ def make_samples(items, rng):
 
     from django.core.files.base import ContentFile
 
-    from feedback.models import Sample
     from recognition.kinds import LABELS
+    from recognition.models import Sample
 
     samples = []
     for index in range(items):
@@ -106,7 +106,7 @@ def list_page_weight(client, samples):
     from feedback.models import Thumbnail
 
     Thumbnail.objects.all().delete()
-    html = client.get("/admin/feedback/sample/").content
+    html = client.get("/admin/recognition/sample/").content
     sources = re.findall(rb'<img src="(/review/image/[^"]+)"', html)
     originals = sum(sample.image.size for sample in samples[:100])
     first, again, thumbnail_bytes = [], [], 0

@@ -22,8 +22,9 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, When
 
-from feedback.models import Feedback, Sample
+from feedback.models import Feedback
 from recognition.kinds import LABELS
+from recognition.models import Sample
 from recognition.services import RecognitionError, check_kind, recognize
 
 TOKEN_SALT = "challenge.token"

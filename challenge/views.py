@@ -4,7 +4,7 @@ The challenge's state travels in the X-Challenge header (the token the last answ
 in a session: anonymous play stores nothing on the server but the drawings.
 """
 from recognition import forms
-from recognition.views import _page, json_post
+from recognition.views import json_post, render_kinds_page
 
 from . import services
 
@@ -12,7 +12,7 @@ TOKEN_HEADER = "X-Challenge"
 
 
 def page(request):
-    return _page(request, "challenge/page.html")
+    return render_kinds_page(request, "challenge/page.html")
 
 
 @json_post

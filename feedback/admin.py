@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from recognition.models import Sample, Word
+
 from . import selectors, services
-from .models import (Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, Sample, Word,
-                     WordFeedback, WordFeedbackSubmission)
+from .models import (Feedback, FeedbackSubmission, FeedbackSummary, GoldLabel, WordFeedback,
+                     WordFeedbackSubmission)
 
 
 ADMIN_CSS = {"all": ["feedback/admin.css"]}
@@ -236,7 +238,7 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.display(description="sample")
     def sample_link(self, feedback):
-        url = reverse("admin:feedback_sample_change", args=[feedback.pk])
+        url = reverse("admin:recognition_sample_change", args=[feedback.pk])
         return format_html('<a href="{}">{}</a>', url, feedback.pk)
 
     @admin.action(description="Mark selected feedback as verified", permissions=["change"])
@@ -524,7 +526,7 @@ class WordFeedbackAdmin(admin.ModelAdmin):
 
     @admin.display(description="word")
     def word_link(self, feedback):
-        url = reverse("admin:feedback_word_change", args=[feedback.pk])
+        url = reverse("admin:recognition_word_change", args=[feedback.pk])
         return format_html('<a href="{}">{}</a>', url, feedback.pk)
 
     @admin.display(description="characters' feedback")
@@ -534,7 +536,7 @@ class WordFeedbackAdmin(admin.ModelAdmin):
         rows = []
         for sample in feedback.word.characters.select_related("feedback").order_by("position"):
             own = getattr(sample, "feedback", None)
-            url = reverse("admin:feedback_sample_change", args=[sample.pk])
+            url = reverse("admin:recognition_sample_change", args=[sample.pk])
             rows.append((url, sample.predicted_label, "-" if own is None else own.label,
                          "" if own is None else own.status))
         if not rows:

@@ -6,7 +6,9 @@ from itertools import zip_longest
 from django.conf import settings
 from django.urls import reverse
 
-from .models import Feedback, GoldLabel, ReviewDecision, Sample, WordFeedback, WordReviewDecision
+from recognition.models import Sample
+
+from .models import Feedback, GoldLabel, ReviewDecision, WordFeedback, WordReviewDecision
 
 # The queues a reviewer can work through, in the order the page offers them.
 QUEUES = {

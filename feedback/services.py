@@ -19,9 +19,10 @@ from django.utils.crypto import salted_hmac
 from PIL import Image
 
 from recognition.kinds import LABELS, is_valid_label
+from recognition.models import Sample, Word
 
 from .models import (
-    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Sample, Thumbnail, Word, WordFeedback,
+    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Thumbnail, WordFeedback,
     WordFeedbackSubmission, WordReviewDecision, WordThumbnail, validate_correction,
     validate_word_correction)
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from recognition.kinds import KINDS, LABELS
+from recognition.models import WORD_TEXT_MAX, Sample, Word
 
 from . import selectors, services
-from .models import WORD_TEXT_MAX, FeedbackSubmission, Sample, Word
+from .models import FeedbackSubmission
 from .schemas import parse_feedback, parse_word_feedback
 
 REVIEW_PERMISSION = "feedback.change_feedback"
@@ -264,7 +265,7 @@ def sample_image(request, sample_id, size):
     """A sample's image shrunk to `size` pixels (made once, then stored): staff only."""
     user = request.user
     if not (user.is_active and user.is_staff and (
-            user.has_perm("feedback.view_sample") or user.has_perm("feedback.view_feedback"))):
+            user.has_perm("recognition.view_sample") or user.has_perm("feedback.view_feedback"))):
         return JsonResponse({"error": "log in as staff to see samples"}, status=403)
     if size not in selectors.IMAGE_SIZES:
         return JsonResponse({"error": f"size must be one of {selectors.IMAGE_SIZES}"}, status=404)
@@ -280,7 +281,7 @@ def word_image(request, word_id, size):
     """A word's image shrunk to `size` pixels (made once, then stored): staff only."""
     user = request.user
     if not (user.is_active and user.is_staff and (
-            user.has_perm("feedback.view_word") or user.has_perm("feedback.view_wordfeedback"))):
+            user.has_perm("recognition.view_word") or user.has_perm("feedback.view_wordfeedback"))):
         return JsonResponse({"error": "log in as staff to see words"}, status=403)
     if size not in selectors.WORD_IMAGE_SIZES:
         return JsonResponse({"error": f"size must be one of {selectors.WORD_IMAGE_SIZES}"},

@@ -4,8 +4,8 @@ from typing import Optional, Union
 
 from ninja import Router, Schema
 
-from feedback.models import Sample
 from recognition import forms
+from recognition.models import Sample
 
 router = Router(tags=["recognition"])
 

@@ -1,4 +1,4 @@
-"""Recognition: image bytes + kind -> prediction, recorded as a feedback.Sample.
+"""Recognition: image bytes + kind -> prediction, recorded as a Sample.
 
 Every route (canvas, upload form, JSON API) calls `recognize`, so they all decode, normalise,
 infer and record the same way.
@@ -16,10 +16,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image
 
-from feedback.models import Sample, Word
 from recognition import segmentation, words
 from recognition.inference import ModelUnavailable, get_recognizer
 from recognition.kinds import DIGITS, KINDS, LETTERS, TEXT_MODEL
+from recognition.models import Sample, Word
 from recognition.preprocessing import (
     PreprocessingError, decode_image, normalize, read_character, read_writing, stored_png, to_png,
     working_ink_map,

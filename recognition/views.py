@@ -4,9 +4,9 @@ from functools import wraps
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from feedback.models import Sample
 from recognition import forms
 from recognition.kinds import KINDS, LABELS
+from recognition.models import Sample
 from recognition.services import RecognitionError
 
 
@@ -25,21 +25,22 @@ def json_post(view):
     return wrapper
 
 
-def _page(request, template):
+def render_kinds_page(request, template):
+    """Render a page that offers the kinds to write (digit, letter, any) with their labels."""
     labels = {kind: "".join(LABELS[kind]) for kind in KINDS}
     return render(request, template, {"kinds": KINDS, "labels": labels})
 
 
 def home(request):
-    return _page(request, "recognition/home.html")
+    return render_kinds_page(request, "recognition/home.html")
 
 
 def draw(request):
-    return _page(request, "recognition/draw.html")
+    return render_kinds_page(request, "recognition/draw.html")
 
 
 def upload_page(request):
-    return _page(request, "recognition/upload.html")
+    return render_kinds_page(request, "recognition/upload.html")
 
 
 @json_post

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from challenge.services import ANSWER_WITHIN_SECONDS, read_token, sign_token
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.browser import draw, shot
 from recognition.tests.test_browser import SEVEN
 

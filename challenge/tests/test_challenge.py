@@ -10,7 +10,8 @@ from django.contrib.sessions.models import Session
 from django.db import IntegrityError
 
 from challenge.services import ANSWER_WITHIN_SECONDS, read_token, sign_token
-from feedback.models import Feedback, Sample
+from feedback.models import Feedback
+from recognition.models import Sample
 from recognition.services import recognize
 from recognition.tests.images import ONE, data_url, seven_png
 

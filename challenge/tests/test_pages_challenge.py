@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from challenge.services import RECENT
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.test_browser import SEVEN, touch_draw
 from recognition.tests.test_pages_phone import PHONE, on_screen
 

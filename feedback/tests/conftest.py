@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from feedback.models import Sample, Word
+from recognition.models import Sample, Word
 
 
 def character_png(seed, size=28):

@@ -175,7 +175,7 @@ def test_change_page_shows_the_audit_trail_and_validates_the_label(admin_client,
 
 def test_sample_admin_lists_samples_without_feedback(admin_client, reviewed, make_sample):
     lonely = make_sample()
-    response = admin_client.get(reverse("admin:feedback_sample_changelist"), {"feedback__isempty": "1"})
+    response = admin_client.get(reverse("admin:recognition_sample_changelist"), {"feedback__isempty": "1"})
     assert [str(s.pk) for s in response.context["cl"].result_list] == [str(lonely.pk)]
 
 
@@ -211,7 +211,7 @@ def test_view_only_staff_can_look_but_not_review(client, django_user_model, revi
 
 def test_sample_and_feedback_pages_show_top_k_as_a_table_and_a_small_image(admin_client, reviewed):
     sample = reviewed["letter_case"].sample
-    for url in (reverse("admin:feedback_sample_change", args=[sample.pk]),
+    for url in (reverse("admin:recognition_sample_change", args=[sample.pk]),
                 reverse("admin:feedback_feedback_change", args=[sample.pk])):
         html = admin_client.get(url).content.decode()
         assert "<th>label</th><th>probability</th>" in html and "<td>a</td><td>70.0 %</td>" in html

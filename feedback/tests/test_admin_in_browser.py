@@ -44,7 +44,8 @@ def test_list_pages_fit_1280_px_with_small_thumbnails(page, live_server, rows, a
     page.get_by_label("Password:").fill("password")
     page.get_by_role("button", name="Log in").click()
     for path, columns in [("/admin/feedback/feedback/", ["status", "origin", "synced", "updated"]),
-                          ("/admin/feedback/sample/", ["predicted_label", "margin_shown", "feedback_status", "created"]),
+                          ("/admin/recognition/sample/",
+                           ["predicted_label", "margin_shown", "feedback_status", "created"]),
                           ("/admin/ml/modelversion/", ["headline_metrics", "created"])]:
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("#result_list")).to_be_visible()

@@ -48,7 +48,7 @@ def sample_fixture(path, count):
     """A loaddata fixture of `count` digit samples, as the recognition service records them."""
     png = base64.b64encode(character_png(0)).decode()
     records = [
-        {"model": "feedback.sample", "pk": str(uuid.uuid4()), "fields": {
+        {"model": "recognition.sample", "pk": str(uuid.uuid4()), "fields": {
             "kind": "digit", "source": "api", "image": f"samples/{index}.png", "image_sha256": "0" * 64,
             "normalized_png": png, "predicted_label": "3", "confidence": 0.5,
             "top5": [], "model_name": "digit-cnn", "model_version": "1.0",

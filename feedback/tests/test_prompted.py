@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from challenge.services import neediest_labels
-from feedback.models import Feedback, Sample
+from feedback.models import Feedback
 from ml.retraining import usable_feedback
+from recognition.models import Sample
 
 pytestmark = pytest.mark.django_db
 
@@ -56,5 +57,5 @@ def test_admin_filters_prompted_samples(admin_client, make_sample):
                              ({"prompted": "no"}, {"corrected"})]:
         response = admin_client.get(feedback_list, params)
         assert {f.pk for f in response.context["cl"].result_list} == {rows[k].pk for k in expected}
-    response = admin_client.get(reverse("admin:feedback_sample_changelist"), {"prompted": "yes"})
+    response = admin_client.get(reverse("admin:recognition_sample_changelist"), {"prompted": "yes"})
     assert {s.pk for s in response.context["cl"].result_list} == {rows["prompted"].pk, rows["prompted_unlike"].pk}

@@ -8,7 +8,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from feedback.models import Feedback, Sample, Word
+from feedback.models import Feedback
+from recognition.models import Sample, Word
 
 from .conftest import character_png
 

@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from feedback.models import Feedback, ReviewDecision, Sample, Thumbnail
+from feedback.models import Feedback, ReviewDecision, Thumbnail
+from recognition.models import Sample
 
 pytestmark = pytest.mark.django_db
 

@@ -112,7 +112,7 @@ def test_the_change_page_shows_the_trail_and_the_characters_and_validates_the_te
 
 def test_the_word_list_shows_which_words_have_feedback(admin_client, answered, make_word):
     lonely = make_word("9")
-    changelist = reverse("admin:feedback_word_changelist")
+    changelist = reverse("admin:recognition_word_changelist")
     response = admin_client.get(changelist, {"feedback__isempty": "1"})
     assert [word.pk for word in response.context["cl"].result_list] == [lonely.pk]
     html = admin_client.get(changelist).content.decode()

@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from feedback import services
-from feedback.models import (Feedback, FeedbackSubmission, Sample, Word, WordFeedback,
-                             WordFeedbackSubmission, validate_word_text)
+from feedback.models import (Feedback, FeedbackSubmission, WordFeedback, WordFeedbackSubmission,
+                             validate_word_text)
+from recognition.models import Sample, Word
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image
 
-from feedback.models import Feedback, FeedbackSubmission, Sample
+from feedback.models import Feedback, FeedbackSubmission
+from recognition.models import Sample
 from recognition.tests.images import data_url, draw_strokes, encode
 
 pytestmark = pytest.mark.django_db

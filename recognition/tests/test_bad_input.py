@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.images import data_url, encode, seven_png
 
 pytestmark = pytest.mark.django_db

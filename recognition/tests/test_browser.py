@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.browser import canvas_image, draw, shot
 
 # A "7": the bar, then the diagonal, as fractions of the canvas.

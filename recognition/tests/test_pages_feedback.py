@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import Feedback, Word
+from feedback.models import Feedback
+from recognition.models import Word
 from recognition.tests.browser import draw
 from recognition.tests.test_browser import SEVEN
 from recognition.tests.test_text_browser import FORTY_TWO

@@ -6,7 +6,8 @@ import math
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import Feedback, Sample
+from feedback.models import Feedback
+from recognition.models import Sample
 from recognition.tests.browser import canvas_image, draw
 from recognition.tests.test_browser import SEVEN, touch_draw
 

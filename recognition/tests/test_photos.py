@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from feedback.models import Sample, Word
+from recognition.models import Sample, Word
 from recognition.photo import WORK_SIDE
 from recognition.preprocessing import decode_image
 from recognition.tests.images import encode, seven_png

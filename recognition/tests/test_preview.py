@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from feedback.models import Sample, Word
+from recognition.models import Sample, Word
 from recognition.tests.images import data_url, seven_png
 from recognition.tests.test_text import line  # noqa: F401 (a fixture)
 

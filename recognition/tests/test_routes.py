@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.images import data_url, seven_png
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from feedback.models import Feedback, Sample, Word
+from feedback.models import Feedback
 from ml.datasets import read_unipen
 from ml.text_lines import build_text, line_png, records_by_label
 from recognition.kinds import LABELS
+from recognition.models import Sample, Word
 from recognition.preprocessing import decode_image, ink_map, stroke_width
 from recognition.segmentation import segment_ink
 from recognition.services import consistent_case, decode_data_url
@@ -192,9 +193,9 @@ def test_case_consistency_moves_each_letter_to_the_words_case():
 
 def test_admin_shows_a_word_with_its_characters(admin_client, tiny_models, line):
     result = post_line(admin_client, line).json()
-    response = admin_client.get(reverse("admin:feedback_word_changelist"))
+    response = admin_client.get(reverse("admin:recognition_word_changelist"))
     assert response.status_code == 200 and result["text"] in response.content.decode()
-    response = admin_client.get(reverse("admin:feedback_word_change", args=[result["word_id"]]))
+    response = admin_client.get(reverse("admin:recognition_word_change", args=[result["word_id"]]))
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count('src="data:image/png;base64,') == len(result["characters"])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import Feedback, Word, WordFeedback
+from feedback.models import Feedback, WordFeedback
+from recognition.models import Word
 from recognition.tests.browser import draw, shot
 from recognition.tests.images import touching_forty_two
 from recognition.tests.test_browser import touch_draw

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import Sample
+from recognition.models import Sample
 from recognition.tests.browser import shot
 
 PHOTOS = Path(__file__).resolve().parent / "photos"

@@ -1,0 +1,104 @@
+"""Imports between the apps go one way: ml <- recognition <- feedback <- challenge. Each app
+imports only the apps to its left, so it can be read, tested and changed without the ones built
+on it. Each app's modules are parsed (imports inside functions count too); tests and migrations
+are left out: tests drive whole flows, and migrations record how the tables came to be."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ["ml", "recognition", "feedback", "challenge"]
+
+# The imports to the right that remain, as (importing file, module imported), grouped by why
+# they are still there. Any other import to the right fails the test, and so does an entry here
+# that is no longer imported: the list only shrinks.
+KNOWN_UPWARD_IMPORTS = {
+    # The label sets and model names are defined in recognition.kinds. They are what the models
+    # output, so they belong at ml's level; kinds.py moving to ml removes all of these.
+    ("ml/admin.py", "recognition.kinds"),
+    ("ml/datasets.py", "recognition.kinds"),
+    ("ml/management/commands/evaluate.py", "recognition.kinds"),
+    ("ml/management/commands/retrain.py", "recognition.kinds"),
+    ("ml/management/commands/train.py", "recognition.kinds"),
+    ("ml/models.py", "recognition.kinds"),
+    ("ml/registry.py", "recognition.kinds"),
+    ("ml/retraining.py", "recognition.kinds"),
+    ("ml/training.py", "recognition.kinds"),
+    # The one image pipeline (normalize, the input contract a bundle records, stroke rasterising)
+    # and the text model's line preparation are recognition's. Training must see images exactly
+    # as serving does, so ml uses them until they move to ml (or to a module below both apps).
+    ("ml/bundle.py", "recognition.preprocessing"),
+    ("ml/bundle.py", "recognition.words"),
+    ("ml/datasets.py", "recognition"),  # `from recognition import preprocessing`
+    ("ml/management/commands/evaluate.py", "recognition.preprocessing"),
+    ("ml/registry.py", "recognition.words"),
+    ("ml/retraining.py", "recognition.preprocessing"),
+    ("ml/text_lines.py", "recognition.preprocessing"),
+    ("ml/words.py", "recognition"),  # `from recognition import preprocessing, words`
+    # Evaluation and retraining's gate run a model through the serving path
+    # (recognition.inference.Recognizer on the .tflite) to measure what users would get; the
+    # inference path belongs with the bundle format in ml.
+    ("ml/management/commands/evaluate.py", "recognition.inference"),
+    ("ml/retraining.py", "recognition.inference"),
+    ("ml/words.py", "recognition.inference"),
+    # Retraining loads verified feedback itself, and the slanted-writer simulation gives and
+    # verifies feedback through the API. Reading the feedback belongs to feedback (a selector
+    # handing ml the images and labels), the simulation to a level above both.
+    ("ml/retraining.py", "feedback.models"),
+    ("ml/simulation.py", "feedback.models"),
+    ("ml/simulation.py", "feedback.services"),
+}
+
+
+def app_modules(app):
+    """The app's own .py files, tests and migrations left out."""
+    for path in sorted((ROOT / app).rglob("*.py")):
+        if not {"tests", "migrations"} & set(path.relative_to(ROOT).parts):
+            yield path
+
+
+def imported_modules(path):
+    """Every absolute module a file imports, at the top or inside a function."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+
+def imports_between_apps():
+    """(importing file, module imported, importing app, imported app) for each import of one of
+    the apps from another."""
+    for app in APPS:
+        for path in app_modules(app):
+            for module in imported_modules(path):
+                imported_app = module.split(".")[0]
+                if imported_app in APPS and imported_app != app:
+                    yield path.relative_to(ROOT).as_posix(), module, app, imported_app
+
+
+def upward_imports():
+    return {(path, module) for path, module, app, imported_app in imports_between_apps()
+            if APPS.index(imported_app) > APPS.index(app)}
+
+
+def test_no_app_imports_an_app_to_its_right():
+    new = sorted(upward_imports() - KNOWN_UPWARD_IMPORTS)
+    assert not new, (
+        "these modules import an app to their right (the order is " + " <- ".join(APPS)
+        + "): move what they need to their own app or one to its left\n"
+        + "\n".join(f"  {path} imports {module}" for path, module in new))
+
+
+def test_every_known_upward_import_is_still_there():
+    gone = sorted(KNOWN_UPWARD_IMPORTS - upward_imports())
+    assert not gone, ("no longer imported, so take them off KNOWN_UPWARD_IMPORTS:\n"
+                      + "\n".join(f"  {path} imports {module}" for path, module in gone))
+
+
+def test_the_walk_sees_the_imports_to_the_left():
+    """The parse finds real imports, top-level and inside functions alike."""
+    leftward = {(path, module) for path, module, app, imported_app in imports_between_apps()
+                if APPS.index(imported_app) < APPS.index(app)}
+    assert ("feedback/models.py", "recognition.models") in leftward
+    assert ("challenge/services.py", "feedback.models") in leftward
+    assert ("ml/simulation.py", "feedback.services") in upward_imports()  # inside a function
