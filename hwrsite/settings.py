@@ -3,6 +3,7 @@
 Defaults are safe for development: SQLite, DEBUG on, the bundled models.
 Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 """
+import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -97,7 +98,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file, not Django's shared in-memory database: the live server's threads then
     # each have their own connection, as gunicorn's do, instead of interleaving savepoints on one.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # One file per test run, so that two runs in one checkout do not share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
 # The cache counts POST requests for the rate limit; with more than one worker it must be one
 # they all share (redis://..., or filecache:///path on a single host).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
