@@ -18,7 +18,6 @@ time of 8-character words (p50). A scratch database and media folder are used an
 """
 import argparse
 import base64
-import io
 import json
 import os
 import subprocess
@@ -28,43 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.scratch import scratch_django  # noqa: E402
-
-CANVAS = (560, 280)      # the text-mode canvas as sent: 280 px high, aspect 2
-PEN = 0.07 * CANVAS[1]   # the page's "normal" pen
-WRITTEN_HEIGHT = (90, 200)
-
-
-def canvas_word(strokes, rng, y_up=True):
-    """Strokes -> (PNG bytes, strokes [[x, y, t], ...] in its pixels) as the draw page sends."""
-    points = [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes]
-    every = np.concatenate(points)
-    low, high = every.min(axis=0), every.max(axis=0)
-    size = np.maximum(high - low, 1e-9)
-    scale = min(rng.uniform(*WRITTEN_HEIGHT) / size[1], (CANVAS[0] - 2 * PEN) / size[0])
-    offset = np.array([rng.uniform(PEN, max(PEN, CANVAS[0] - PEN - size[0] * scale)),
-                       rng.uniform(PEN, max(PEN, CANVAS[1] - PEN - size[1] * scale))])
-    image = Image.new("L", CANVAS, 255)
-    draw = ImageDraw.Draw(image)
-    sent, t = [], 0
-    for stroke in points:
-        xy = (stroke - low) * scale
-        if y_up:
-            xy[:, 1] = size[1] * scale - xy[:, 1]
-        xy += offset
-        coordinates = [tuple(p) for p in xy.round(1).tolist()]
-        if len(coordinates) > 1:
-            draw.line(coordinates, fill=0, width=round(PEN))
-        for x, y in coordinates:
-            draw.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill=0)
-        sent.append([[x, y, (t := t + 8)] for x, y in coordinates])
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue(), sent
+from testing.words import canvas_word  # noqa: E402
 
 
 def held_out_words(split, count, rng):
