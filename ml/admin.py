@@ -2,6 +2,7 @@
 parent; activate, roll back) and for retrain jobs (start one, follow it, read its result)."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ml import registry
 from ml.models import ModelVersion, RetrainJob
-from recognition.kinds import KINDS
+from recognition.kinds import MODELS
 
 FIGURES = ("curves.png", "confusion.png")
 ADMIN_CSS = {"all": ["feedback/admin.css"]}
@@ -186,7 +187,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return FileResponse(figure_path.open("rb"), content_type="image/png")
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "retrain_kinds": KINDS,
+        extra_context = {**(extra_context or {}), "retrain_kinds": MODELS,
                          "can_retrain": request.user.has_perm("ml.add_retrainjob")}
         return super().changelist_view(request, extra_context)
 
@@ -196,14 +197,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if len({version.name for version in chosen}) != len(chosen):
             self.message_user(request, "Select at most one version per model.", messages.ERROR)
             return
-        for version in chosen:
-            registry.activate(version)
+        with transaction.atomic():  # all of the selected versions, or none
+            for version in chosen:
+                registry.activate(version)
         self.message_user(request, format_html(
             "Activated {}. Web workers switch within a few seconds.",
             ", ".join(str(version) for version in chosen)))
 
     @admin.action(description="Roll back: re-activate the parent of the selected version",
                   permissions=["change"])
+    @transaction.atomic
     def roll_back(self, request, queryset):
         for version in queryset:
             if version.parent is None:
@@ -278,7 +281,7 @@ class RetrainJobAdmin(admin.ModelAdmin):
         if not request.user.has_perm("ml.add_retrainjob"):
             raise PermissionDenied
         kind = request.POST.get("kind")
-        if kind not in KINDS:
+        if kind not in MODELS:
             self.message_user(request, f"Unknown model {kind!r}.", messages.ERROR)
             return redirect("admin:ml_retrainjob_changelist")
         options = {"include_unreviewed": request.POST.get("include_unreviewed") == "on",
@@ -303,7 +306,7 @@ class RetrainJobAdmin(admin.ModelAdmin):
         return redirect("admin:ml_retrainjob_change", job.pk)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "retrain_kinds": KINDS,
+        extra_context = {**(extra_context or {}), "retrain_kinds": MODELS,
                          "can_retrain": request.user.has_perm("ml.add_retrainjob")}
         return super().changelist_view(request, extra_context)
 

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from recognition.kinds import KIND_CHOICES, MODEL_CHOICES
+from recognition.kinds import MODEL_CHOICES
 
 
 class ModelVersion(models.Model):
@@ -56,7 +56,7 @@ class RetrainJob(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=16, choices=MODEL_CHOICES)
     options = models.JSONField(default=dict, blank=True, help_text="retrain's options")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED,
                               db_index=True)

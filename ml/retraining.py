@@ -3,13 +3,17 @@
 One function per step, as in training: load the feedback, split it, fine-tune on it mixed with a
 replay sample of the base training data (so the model does not forget), evaluate the active and
 the candidate version the way the web serves them (LiteRT), gate, then register and activate.
+The character models' steps are here; the text model's (word corrections) in
+`ml.text_retraining`; `run` is the same for both.
 """
+import dataclasses
 import hashlib
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +27,7 @@ from ml import datasets, evaluation, registry
 from ml.bundle import export_bundle, read_meta
 from ml.models import ModelVersion
 from recognition.inference import Recognizer
-from recognition.kinds import LABELS
+from recognition.kinds import LABELS, TEXT_MODEL
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 # The standard test set each model is held to (it must not lose more than `max_test_drop`).
@@ -50,6 +54,20 @@ class Options:
     force: bool = False
 
 
+# Where a model's retraining differs from the character models' defaults above: the text model
+# learns a new hand from word corrections only at a higher rate, and its standard test (words
+# read exactly) is judged on a sample of the test writers' words, with its wider noise.
+MODEL_DEFAULTS = {TEXT_MODEL: {"epochs": 6, "learning_rate": 5e-4, "test_limit": 2000,
+                               "max_test_drop": 1.0}}
+
+
+def options_for(kind, **given):
+    """Retraining options for `kind`: the values given (None: not given) over its defaults."""
+    names = {option.name for option in dataclasses.fields(Options)}
+    chosen = {name: value for name, value in given.items() if name in names and value is not None}
+    return Options(**{**MODEL_DEFAULTS.get(kind, {}), **chosen})
+
+
 @dataclass
 class Outcome:
     """What `retrain` did, for the command's report (and the tests)."""
@@ -67,12 +85,14 @@ def usable_feedback(kind, include_unreviewed, include_prompted=False):
             .select_related("sample").order_by("sample__created", "sample_id"))
 
 
-def load_feedback(kind, include_unreviewed, log=print, include_prompted=False):
-    """Feedback samples re-normalised from their stored original image by today's pipeline:
-    images, class ids, and the sha256 of each original image (what the holdout split reads)."""
+def load_feedback(active, options, log=print):
+    """Feedback on `active`'s kind re-normalised from the stored original image by today's
+    pipeline: images, class ids, and the sha256 of each original image (what the holdout split
+    reads)."""
+    kind = active.name
     index = {label: i for i, label in enumerate(LABELS[kind])}
     images, labels, image_hashes, skipped = [], [], [], 0
-    rows = list(usable_feedback(kind, include_unreviewed, include_prompted))
+    rows = list(usable_feedback(kind, options.include_unreviewed, options.include_prompted))
     for feedback in tqdm(rows, desc="re-normalising feedback", unit="sample", disable=not rows):
         try:
             with feedback.sample.image.open("rb") as handle:
@@ -96,8 +116,9 @@ def holdout_mask(image_hashes, holdout_percent):
     return np.array(buckets) < holdout_percent
 
 
-def replay_sample(kind, count, seed):
+def replay_sample(kind, count, options):
     """`count` random base training samples, so fine-tuning does not forget the base data."""
+    seed = options.seed
     # `limit` draws (and normalises) only `count` samples of each source, not whole sets.
     parts = datasets.load_parts(kind, splits=("train",), limit=max(count, 1), seed=seed)["train"]
     images, labels = datasets.as_arrays(parts, LABELS[kind])
@@ -105,8 +126,9 @@ def replay_sample(kind, count, seed):
     return images[chosen], labels[chosen]
 
 
-def fine_tune(bundle_dir, images, labels, options, progress=None):
-    """The active version's Keras model, trained a few epochs on the mix, with augmentation.
+def fine_tune(bundle_dir, feedback, replay, options, progress=None):
+    """The active version's Keras model, trained a few epochs on the feedback and replay samples
+    (`(images, labels)` each) mixed, with augmentation.
 
     Batch-norm layers stay frozen (inference mode): re-estimating their statistics on a small,
     skewed mix is what makes a fine-tuned model forget the base data fastest.
@@ -131,6 +153,7 @@ def fine_tune(bundle_dir, images, labels, options, progress=None):
             "fine-tuning", epoch=epoch + 1, epochs=options.epochs,
             loss=round(float(logs.get("loss", 0)), 4),
             accuracy=round(float(logs.get("accuracy", 0)), 4))))
+    images, labels = (np.concatenate(pair) for pair in zip(feedback, replay))
     history = model.fit(
         make_dataset(images[..., None], labels, options.batch_size, options.seed, training=True),
         epochs=options.epochs, verbose=2, callbacks=callbacks,
@@ -152,12 +175,20 @@ def hits(bundle_dir, images, labels):
     return probabilities.argmax(axis=1) == labels
 
 
-def evaluate_both(active_dir, candidate_dir, holdout, standard):
+def standard_set(kind, options):
+    """The standard test set `kind` is held to (or `test_limit` samples of it), as arrays."""
+    standard = datasets.load_test_set(STANDARD_TEST[kind], LABELS[kind], options.test_limit,
+                                      options.seed)
+    return datasets.as_arrays([standard], LABELS[kind])
+
+
+def evaluate_both(steps, active_dir, candidate_dir, holdout, standard):
     """Accuracy of the active and the candidate version on each evaluation set, and how many
     answers the candidate fixes and breaks (what the significance check of the gate reads)."""
     metrics = {}
     for name, (images, labels) in {"feedback_holdout": holdout, "standard_test": standard}.items():
-        active, candidate = hits(active_dir, images, labels), hits(candidate_dir, images, labels)
+        active, candidate = (steps.hits(active_dir, images, labels),
+                             steps.hits(candidate_dir, images, labels))
         metrics[name] = {
             "count": int(len(labels)),
             "active": float(active.mean()) if len(labels) else None,
@@ -199,32 +230,29 @@ def run(kind, options=Options(), log=print, progress=None):
 
     `progress(stage, **figures)`, when given, hears of each step (the admin's job page).
     """
+    steps = steps_for(kind)
     progress = progress or (lambda stage, **figures: None)
     started = time.monotonic()
     progress("loading feedback")
     active = _active_row(kind)
-    images, labels, image_hashes = load_feedback(kind, options.include_unreviewed, log,
-                                                 options.include_prompted)
+    images, labels, image_hashes = steps.load_feedback(active, options, log)
     if len(labels) < options.min_samples:
         return Outcome("too-few", f"{len(labels)} usable feedback samples for {kind}; "
                        f"at least {options.min_samples} are needed. Nothing changed.")
     in_holdout = holdout_mask(image_hashes, options.holdout_percent)
     train_images, train_labels = images[~in_holdout], labels[~in_holdout]
-    replay_images, replay_labels = replay_sample(
-        kind, int(round(options.replay_ratio * len(train_labels))), options.seed)
-    mix_images = np.concatenate([train_images, replay_images])
-    mix_labels = np.concatenate([train_labels, replay_labels])
+    replay_images, replay_labels = steps.replay_sample(
+        kind, int(round(options.replay_ratio * len(train_labels))), options)
     log(f"fine-tuning {kind} {active.version} on {len(train_labels)} feedback + "
         f"{len(replay_labels)} replay samples; {int(in_holdout.sum())} held out")
     progress("fine-tuning", epoch=0, epochs=options.epochs, feedback_train=int(len(train_labels)),
              feedback_holdout=int(in_holdout.sum()), replay=int(len(replay_labels)))
-    model, history = fine_tune(active.bundle_dir, mix_images, mix_labels, options, progress)
+    model, history = steps.fine_tune(active.bundle_dir, (train_images, train_labels),
+                                     (replay_images, replay_labels), options, progress)
     progress("evaluating")
 
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
-    standard = datasets.load_test_set(STANDARD_TEST[kind], LABELS[kind], options.test_limit,
-                                      options.seed)
-    standard_set = datasets.as_arrays([standard], LABELS[kind])
+    standard = steps.standard_set(kind, options)
     counts = {"feedback_train": int(len(train_labels)), "feedback_holdout": int(in_holdout.sum()),
               "replay": int(len(replay_labels))}
     # Staged beside its final place, so the last step is one atomic rename on the same disk.
@@ -232,10 +260,10 @@ def run(kind, options=Options(), log=print, progress=None):
     models_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".retrain-", dir=models_dir))
     try:
-        candidate_dir = _export_candidate(model, scratch / version, kind, version, active,
-                                          history, counts)
-        metrics = evaluate_both(active.bundle_dir, candidate_dir,
-                                (images[in_holdout], labels[in_holdout]), standard_set)
+        candidate_dir = steps.export_candidate(model, scratch / version, kind, version, active,
+                                               history, counts)
+        metrics = evaluate_both(steps, active.bundle_dir, candidate_dir,
+                                (images[in_holdout], labels[in_holdout]), standard)
         reasons = gate(metrics, options)
         metrics["seconds"] = round(time.monotonic() - started, 1)
         progress("gate", gate={name: metrics[name] for name in ("feedback_holdout", "standard_test")},
@@ -261,6 +289,15 @@ def run(kind, options=Options(), log=print, progress=None):
                    candidate, metrics, counts)
 
 
+def steps_for(kind):
+    """The functions `run` calls for `kind`: this module's, or the text model's."""
+    if kind == TEXT_MODEL:
+        from ml import text_retraining as steps
+    else:
+        steps = CHARACTER_STEPS
+    return steps
+
+
 def _active_row(kind):
     active = ModelVersion.objects.filter(name=kind, is_active=True).first()
     if active is None:
@@ -272,7 +309,7 @@ def _active_row(kind):
     return active
 
 
-def _export_candidate(model, out_dir, kind, version, active, history, counts):
+def export_candidate(model, out_dir, kind, version, active, history, counts):
     parent_meta = read_meta(active.bundle_dir)
     meta = {
         "name": kind,
@@ -286,3 +323,8 @@ def _export_candidate(model, out_dir, kind, version, active, history, counts):
     }
     curves = evaluation.plot_curves(history, out_dir.parent / "curves.png")
     return export_bundle(model, out_dir, meta, extra_files=[curves])
+
+
+CHARACTER_STEPS = SimpleNamespace(load_feedback=load_feedback, replay_sample=replay_sample,
+                                  fine_tune=fine_tune, standard_set=standard_set, hits=hits,
+                                  export_candidate=export_candidate)

@@ -5,7 +5,6 @@ Django's tasks framework (the `django-tasks` backport on Django 5.2) with its da
 needs no extra service; `manage.py db_worker` carries it out. The web process only enqueues:
 TensorFlow is imported by the worker, inside the task.
 """
-import dataclasses
 import traceback
 
 from django.db import IntegrityError, transaction
@@ -74,8 +73,7 @@ def retrain(job_id):
         return {"status": "skipped", "message": "the job was cancelled or already taken"}
     job = RetrainJob.objects.get(pk=job_id)
     report = JobReport(job)
-    names = {field.name for field in dataclasses.fields(retraining.Options)}
-    options = retraining.Options(**{k: v for k, v in job.options.items() if k in names})
+    options = retraining.options_for(job.kind, **job.options)
     try:
         outcome = retraining.run(job.kind, options, log=report.log, progress=report.progress)
     except Exception as error:

@@ -32,6 +32,8 @@ KNOWN_UPWARD_IMPORTS = {
     ("ml/management/commands/evaluate.py", "recognition.preprocessing"),
     ("ml/registry.py", "recognition.words"),
     ("ml/retraining.py", "recognition.preprocessing"),
+    ("ml/text_retraining.py", "recognition"),  # `from recognition import words`
+    ("ml/text_retraining.py", "recognition.preprocessing"),
     ("ml/text_lines.py", "recognition.preprocessing"),
     ("ml/words.py", "recognition"),  # `from recognition import preprocessing, words`
     # Evaluation and retraining's gate run a model through the serving path
@@ -39,11 +41,13 @@ KNOWN_UPWARD_IMPORTS = {
     # inference path belongs with the bundle format in ml.
     ("ml/management/commands/evaluate.py", "recognition.inference"),
     ("ml/retraining.py", "recognition.inference"),
+    ("ml/text_retraining.py", "recognition.inference"),
     ("ml/words.py", "recognition.inference"),
     # Retraining loads verified feedback itself, and the slanted-writer simulation gives and
     # verifies feedback through the API. Reading the feedback belongs to feedback (a selector
     # handing ml the images and labels), the simulation to a level above both.
     ("ml/retraining.py", "feedback.models"),
+    ("ml/text_retraining.py", "feedback.models"),
     ("ml/simulation.py", "feedback.models"),
     ("ml/simulation.py", "feedback.services"),
 }
