@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ml import datasets
-from recognition import preprocessing, words
+from recognition import lexicon, preprocessing, words
 
 SOURCE = "unipen_words"
 # Each training word is rendered this many times, with other jitter and pen each time.
@@ -328,10 +328,15 @@ def confusions(predicted, texts, count=10):
 
 
 def evaluate_bundle(bundle_dir, split="test", limit=None, beam=True, lexicon_source="", lexicon_weight=0.0):
-    """A text bundle's model.tflite, as the web runs it, on UNIPEN words of `split` writers."""
+    """A text bundle's model.tflite, as the web runs it, on UNIPEN words of `split` writers (with
+    a lexicon: also on those of its words the lexicon knows, `in_lexicon`)."""
     meta, probabilities, texts = bundle_probabilities(bundle_dir, split, limit)
     predicted = read_texts(probabilities, meta["labels"], beam, lexicon_source, lexicon_weight)
-    return meta, scores(predicted, texts), confusions(predicted, texts)
+    result = scores(predicted, texts)
+    if lexicon_source:  # the words the prior knows, where it can help most
+        inside = [i for i, text in enumerate(texts) if lexicon.knows(text, lexicon_source)]
+        result["in_lexicon"] = scores([predicted[i] for i in inside], [texts[i] for i in inside])
+    return meta, result, confusions(predicted, texts)
 
 
 def bundle_probabilities(bundle_dir, split="test", limit=None):

@@ -38,6 +38,11 @@ def frequencies(source):
     return {word: count / total for word, count in counts.items()}
 
 
+def knows(text, source):
+    """True when `text` (its case and surrounding punctuation ignored) is a word of the list."""
+    return text.strip(PUNCTUATION).lower() in frequencies(source)
+
+
 def log_prior(text, source):
     """log frequency of `text` as a word (its case and surrounding punctuation ignored)."""
     word = text.strip(PUNCTUATION).lower()

@@ -141,3 +141,16 @@ def test_bfloat16_training_still_exports_a_float32_bundle(emnist_digits, tmp_pat
 def test_train_rejects_an_unknown_precision(tmp_path):
     with pytest.raises(CommandError, match="invalid choice: 'float16'"):
         call_command("train", "--model", "digit", "--precision", "float16", "--out", str(tmp_path / "b"))
+
+
+@pytest.mark.datasets
+def test_evaluate_the_text_model_with_the_lexicon_reports_the_words_it_knows(capsys, settings):
+    from ml import words
+    from recognition import lexicon
+
+    call_command("evaluate", model="text", dataset="unipen-words-test", limit=40, lexicon=True)
+    printed = capsys.readouterr().out
+    assert "40 words" in printed and "character error rate" in printed
+    known = sum(lexicon.knows(r["text"], settings.HWR_LEXICON) for r in words.load_splits()[0]["test"][:40])
+    assert known > 0
+    assert f"words the lexicon knows ({known}): right" in printed

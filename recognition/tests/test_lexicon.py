@@ -42,3 +42,10 @@ def test_an_unreadable_lexicon_setting_is_a_start_up_error(settings, tmp_path):
     assert error.id == "recognition.E001" and "missing.txt" in error.msg
     settings.HWR_LEXICON = "wordfreq:en"
     assert lexicon_readable(None) == []
+
+
+def test_knows_words_of_the_list_whatever_their_case_and_punctuation(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("moon\nHello\n")
+    assert lexicon.knows("Moon.", str(words)) and lexicon.knows("(hello", str(words))
+    assert not lexicon.knows("rnoon", str(words)) and not lexicon.knows("", str(words))

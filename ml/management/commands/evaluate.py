@@ -126,6 +126,10 @@ class Command(BaseCommand):
         write(f"character error rate  {result['cer']:.2%}   ignoring case {result['cer_ignoring_case']:.2%}")
         write(f"words right           {result['word_accuracy']:.2%}   ignoring case "
               f"{result['word_accuracy_ignoring_case']:.2%}")
+        if "in_lexicon" in result:
+            known = result["in_lexicon"]
+            write(f"words the lexicon knows ({known['words']}): right {known['word_accuracy']:.2%}   "
+                  f"ignoring case {known['word_accuracy_ignoring_case']:.2%}   CER {known['cer']:.2%}")
         write("per length (ignoring case): characters  CER  words right")
         for length, row in result["per_length"].items():
             write(f"  {length + ('+' if length == '10' else ''):>3}  {row['cer_ignoring_case']:>7.2%}  "
