@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image
 
 from ml import conventions
+from ml.kinds import LABELS
 from recognition import preprocessing
-from recognition.kinds import LABELS
 
 # Bump when the rasteriser or the split rules change: cached arrays then become stale.
 LOADER_VERSION = 2

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ml.kinds import KINDS, LABELS
 from recognition.inference import Recognizer, get_recognizer
-from recognition.kinds import KINDS, LABELS
 from recognition.models import Sample
 from recognition.preprocessing import decode_image, preprocess_bytes
 from recognition.services import RecognitionError, decode_data_url, predict, recognize
