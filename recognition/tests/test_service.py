@@ -148,7 +148,7 @@ def test_data_urls():
             decode_data_url(bad)
 
 
-def test_light_strokes_on_a_transparent_canvas_are_recognised_like_dark_ones(tiny_models):
+def test_light_strokes_on_a_transparent_canvas_are_recognized_like_dark_ones(tiny_models):
     white = encode(draw_strokes(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0)))
     light, dark = predict(white, "digit")[1]["top5"], predict(seven_png(), "digit")[1]["top5"]
     # The same ranking; halving the image rounds light and dark edges apart by one grey level.
