@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from django.conf import settings as django_settings
 
-from recognition.kinds import KINDS, LABELS
+from ml.kinds import KINDS, LABELS
 from testing import DATASET_SLICES
 
 ROOT = Path(__file__).resolve().parent

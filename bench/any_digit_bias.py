@@ -28,8 +28,8 @@ def main():
 
     django.setup()
     from ml import datasets
+    from ml.kinds import LABELS
     from recognition.inference import Recognizer
-    from recognition.kinds import LABELS
 
     labels = LABELS["any"]
     is_digit = np.array([label.isdigit() for label in labels])  # as ml.evaluation.summary tells them

@@ -75,7 +75,7 @@ def main():
     args = parser.parse_args()
     with scratch_django("hwr-bench-challenge-"):
         from ml import datasets
-        from recognition.kinds import LABELS
+        from ml.kinds import LABELS
         from recognition.services import predict
 
         rng = np.random.default_rng(0)

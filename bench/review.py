@@ -65,7 +65,7 @@ def make_samples(items, rng):
 
     from django.core.files.base import ContentFile
 
-    from recognition.kinds import LABELS
+    from ml.kinds import LABELS
     from recognition.models import Sample
 
     samples = []

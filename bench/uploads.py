@@ -55,7 +55,7 @@ def drawn(item, margin):
     from recognition import preprocessing
 
     strokes, width, box = item
-    ink = preprocessing.rasterise(strokes, 3 * width, 3 * box)  # its own margin is one pen width
+    ink = preprocessing.rasterize(strokes, 3 * width, 3 * box)  # its own margin is one pen width
     if margin is None:
         ink = np.pad(ink, max(ink.shape) // 2)
     return png(ink)
@@ -106,7 +106,7 @@ def dataset_accuracy(raw, items, labels, kind):
     from recognition.services import get_recognizer
 
     recognizer = get_recognizer(kind)
-    images = datasets.normalise_all(raw.normaliser, items).astype(np.float32) / 255.0
+    images = datasets.normalize_all(raw.normalizer, items).astype(np.float32) / 255.0
     predicted = np.array(recognizer.labels)[recognizer.batch_probabilities(images).argmax(axis=1)]
     return float(np.mean(predicted == labels.astype(str)))
 

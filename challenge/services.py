@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, When
 
 from feedback.models import Feedback
-from recognition.kinds import LABELS
+from ml.kinds import LABELS
 from recognition.models import Sample
 from recognition.services import RecognitionError, check_kind, recognize
 

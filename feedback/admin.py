@@ -23,7 +23,7 @@ ADMIN_CSS = {"all": ["feedback/admin.css"]}
 def normalized_thumbnail(sample):
     data = base64.b64encode(bytes(sample.normalized_png)).decode("ascii")
     return format_html(
-        '<img src="data:image/png;base64,{}" width="28" height="28" alt="normalised" class="hwr-28">',
+        '<img src="data:image/png;base64,{}" width="28" height="28" alt="normalized" class="hwr-28">',
         data,
     )
 
@@ -104,7 +104,7 @@ class SampleThumbnails:
         return original_thumbnail(sample)
 
     @admin.display(description="28×28")
-    def normalised(self, sample):
+    def normalized(self, sample):
         return normalized_thumbnail(sample)
 
 
@@ -145,7 +145,7 @@ class SubmissionInline(ReadOnlyInline):
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = [
-        "short_id", "original", "normalised", "predicted", "corrected", "status", "origin",
+        "short_id", "original", "normalized", "predicted", "corrected", "status", "origin",
         "confidence", "kind", "model_version", "synced", "updated",
     ]
     list_display_links = ["short_id"]
@@ -159,12 +159,12 @@ class FeedbackAdmin(admin.ModelAdmin):
     date_hierarchy = "updated"
     actions = ["verify", "reject", "export_dataset", "resync", "make_gold"]
     fields = [
-        "sample_link", "preview", "normalised", "predicted", "confidence", "top_k", "is_correct",
+        "sample_link", "preview", "normalized", "predicted", "confidence", "top_k", "is_correct",
         "correct_label", "status", "origin", "reviewer_notes", "reviewed_by", "reviewed_at",
         "created", "updated", "synced_at", "sheet_row_key",
     ]
     readonly_fields = [
-        "sample_link", "preview", "normalised", "predicted", "confidence", "top_k", "origin",
+        "sample_link", "preview", "normalized", "predicted", "confidence", "top_k", "origin",
         "reviewed_by", "reviewed_at", "created", "updated", "synced_at", "sheet_row_key",
     ]
     inlines = [SubmissionInline]
@@ -205,7 +205,7 @@ class FeedbackAdmin(admin.ModelAdmin):
         return original_thumbnail(feedback.sample)
 
     @admin.display(description="28×28")
-    def normalised(self, feedback):
+    def normalized(self, feedback):
         return normalized_thumbnail(feedback.sample)
 
     @admin.display(description="predicted", ordering="sample__predicted_label")
@@ -345,14 +345,14 @@ class FeedbackSummaryAdmin(admin.ModelAdmin):
 class SampleAdmin(SampleThumbnails, admin.ModelAdmin):
     """Every prediction, with or without feedback (read-only: it is the server's record)."""
 
-    list_display = ["short_id", "original", "normalised", "kind", "source", "predicted_label",
+    list_display = ["short_id", "original", "normalized", "kind", "source", "predicted_label",
                     "confidence_shown", "margin_shown", "model_version", "feedback_status", "created"]
     list_display_links = ["short_id"]
     list_select_related = ["feedback"]
     list_filter = ["kind", "source", PromptedFilter, "model_version",
                    ("feedback", admin.EmptyFieldListFilter)]
     date_hierarchy = "created"
-    fields = ["preview", "normalised", "kind", "source", "predicted_label", "confidence_shown",
+    fields = ["preview", "normalized", "kind", "source", "predicted_label", "confidence_shown",
               "margin_shown", "top_k", "model_name", "model_version", "prompt", "feedback_link",
               "word", "position", "box", "image_sha256", "created"]
     readonly_fields = fields
@@ -407,7 +407,7 @@ class CharacterInline(SampleThumbnails, ReadOnlyInline):
     model = Sample
     fk_name = "word"
     ordering = ["position"]
-    fields = ["position", "original", "normalised", "predicted_label", "confidence", "box"]
+    fields = ["position", "original", "normalized", "predicted_label", "confidence", "box"]
     readonly_fields = fields
 
 

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from recognition.kinds import LABELS, is_valid_label
+from ml.kinds import LABELS, is_valid_label
 from recognition.models import WORD_TEXT_MAX, Sample, Word
 
 

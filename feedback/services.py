@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from PIL import Image
 
-from recognition.kinds import LABELS, is_valid_label
+from ml.kinds import LABELS, is_valid_label
 from recognition.models import Sample, Word
 
 from .models import (

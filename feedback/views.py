@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from recognition.kinds import KINDS, LABELS
+from ml.kinds import KINDS, LABELS
 from recognition.models import WORD_TEXT_MAX, Sample, Word
 
 from . import selectors, services

@@ -10,8 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from ml import registry
+from ml.kinds import MODELS
 from ml.models import ModelVersion, RetrainJob
-from recognition.kinds import MODELS
 
 FIGURES = ("curves.png", "confusion.png")
 ADMIN_CSS = {"all": ["feedback/admin.css"]}

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image
 
 from ml import conventions
+from ml.kinds import LABELS
 from recognition import preprocessing
-from recognition.kinds import LABELS
 
 # Bump when the rasteriser or the split rules change: cached arrays then become stale.
 LOADER_VERSION = 2
@@ -209,17 +209,17 @@ def read_unipen(split, root=None):
         return [json.loads(line) for line in handle], [path]
 
 
-def rasterise(strokes, width, box=RASTER_BOX):
+def rasterize(strokes, width, box=RASTER_BOX):
     """UNIPEN pen strokes (y up, tablet units) -> ink map, by the shared canvas-like rasteriser."""
-    return preprocessing.rasterise(strokes, width, box, y_up=True)
+    return preprocessing.rasterize(strokes, width, box, y_up=True)
 
 
-def _normalise_record(item):
+def _normalize_record(item):
     strokes, width, box = item
-    return _to_uint8(preprocessing.normalize(rasterise(strokes, width, box)))
+    return _to_uint8(preprocessing.normalize(rasterize(strokes, width, box)))
 
 
-def _normalise_image(image):
+def _normalize_image(image):
     """A scan read exactly as the web reads it uploaded (ink map, then `normalize`), so that
     training sees what serving sees and a stroke lighter than the darkest keeps its shape."""
     ink, _ = preprocessing.working_ink_map(Image.fromarray(image))
@@ -230,8 +230,8 @@ def _to_uint8(image28):
     return np.round(image28 * 255.0).astype(np.uint8)
 
 
-def normalise_all(function, items, workers=None):
-    """Apply a normaliser to every item, on all cores for large batches."""
+def normalize_all(function, items, workers=None):
+    """Apply a normalizer to every item, on all cores for large batches."""
     items = list(items)
     if not items:
         return np.zeros((0, preprocessing.SIZE, preprocessing.SIZE), np.uint8)
@@ -271,7 +271,7 @@ class RawSource:
     name: str
     items: dict
     labels: dict
-    normaliser: object
+    normalizer: object
     files: list
     license: str
     code: tuple = ()  # modules besides this one and preprocessing.py that shape its samples
@@ -286,7 +286,7 @@ def raw_mnist(root=None):
         "mnist",
         {"train": train_x[:55000], "val": train_x[55000:], "test": test_x},
         {"train": train_y[:55000], "val": train_y[55000:], "test": test_y},
-        _normalise_image, train_files + test_files,
+        _normalize_image, train_files + test_files,
         "MNIST (LeCun, Cortes, Burges), as distributed",
     )
 
@@ -302,7 +302,7 @@ def raw_emnist(split_name, root=None, test_only=False):
         f"emnist-{split_name}",
         {"train": train_x[:cut], "val": train_x[cut:], "test": test_x},
         {"train": train_y[:cut], "val": train_y[cut:], "test": test_y},
-        _normalise_image, sorted(set(train_files + test_files)),
+        _normalize_image, sorted(set(train_files + test_files)),
         "EMNIST (Cohen et al. 2017), derived from NIST SD19",
     )
 
@@ -341,7 +341,7 @@ def _raw_unipen(root):
          "test": items(test)},
         {"train": train_labels[splits == "train"], "val": train_labels[splits == "val"],
          "test": np.array([r["label"] for r in test])},
-        _normalise_record, train_files + test_files,
+        _normalize_record, train_files + test_files,
         "UNIPEN train_r01_v07: research use (CD notice); CC BY 4.0 re-release (Zenodo)",
     )
 
@@ -363,17 +363,17 @@ def raw_conventions(root=None):
                     items[split].append((variant, int(rng.integers(low, high + 1)), box))
                     labels[split].append(label)
         labels[split] = np.array(labels[split], dtype=unipen.labels[split].dtype)
-    return RawSource("conventions", items, labels, _normalise_record, unipen.files,
+    return RawSource("conventions", items, labels, _normalize_record, unipen.files,
                      f"{unipen.license}; redrawn by ml/conventions.py",
                      code=(conventions.__file__,))
 
 
-def _split_arrays(name, images, labels, splits, normaliser, files, license_note):
+def _split_arrays(name, images, labels, splits, normalizer, files, license_note):
     return RawSource(
         name,
         {split: images[splits == split] for split in ("train", "val", "test")},
         {split: labels[splits == split] for split in ("train", "val", "test")},
-        normaliser, files, license_note,
+        normalizer, files, license_note,
     )
 
 
@@ -383,7 +383,7 @@ def raw_femnist(root=None):
         images, labels, writers = npz["images"], npz["labels"], npz["writer"]
     # LEAF's own train/test split shares writers; split by writer instead.
     splits = group_split(writers, "femnist", TEST_PERCENT)
-    return _split_arrays("femnist", images, labels, splits, _normalise_image, [path],
+    return _split_arrays("femnist", images, labels, splits, _normalize_image, [path],
                          "NIST SD19 terms; LEAF code BSD-2-Clause")
 
 
@@ -396,7 +396,7 @@ def raw_vowels(root=None):
     # No writer ids; consecutive files tend to come from one form, so split by blocks of files.
     keys = np.array([f"{label}:{name}" for label, name in zip(labels, files)])
     splits = group_split(contiguous_blocks(keys, 50), "vowels", TEST_PERCENT)
-    return _split_arrays("nist_sd19_vowels", images, labels, splits, _normalise_image, [path],
+    return _split_arrays("nist_sd19_vowels", images, labels, splits, _normalize_image, [path],
                          "NIST SD19 terms")
 
 
@@ -407,7 +407,7 @@ def raw_comnist(root=None):
         images, labels, names = npz["images"], npz["labels"], npz["filename"]
     keys = np.array([f"{label}:{name}" for label, name in zip(labels, names)])
     splits = group_split(contiguous_blocks(keys, 5), "comnist", TEST_PERCENT)
-    return _split_arrays("comnist_early", images, labels, splits, _normalise_image, [path],
+    return _split_arrays("comnist_early", images, labels, splits, _normalize_image, [path],
                          "CC BY-SA 4.0, CoMNIST by Gregory Vial")
 
 
@@ -460,7 +460,7 @@ def load_part(raw, split, label_set, limit=None, seed=0):
     wanted = np.flatnonzero(np.isin(labels, list(label_set)))
     if limit is not None and limit < len(wanted):
         wanted = np.sort(np.random.default_rng(seed).choice(wanted, limit, replace=False))
-        images = normalise_all(raw.normaliser, [raw.items[split][i] for i in wanted])
+        images = normalize_all(raw.normalizer, [raw.items[split][i] for i in wanted])
     else:
         images = _cached_split(raw, split)[wanted]
     return Part(raw.name, split, images, labels[wanted], list(raw.files), raw.license)
@@ -470,7 +470,7 @@ def _cached_split(raw, split):
     path = cache_dir() / f"{raw.name}-{split}-{pipeline_key(raw)}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    images = normalise_all(raw.normaliser, raw.items[split])
+    images = normalize_all(raw.normalizer, raw.items[split])
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(".tmp.npy")
     np.save(staging, images)

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from recognition.kinds import MODEL_CHOICES
+from ml.kinds import MODEL_CHOICES
 
 
 class ModelVersion(models.Model):

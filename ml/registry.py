@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from ml.bundle import BundleError, read_meta
+from ml.kinds import LABELS, MODELS, TEXT_MODEL
 from ml.models import ModelVersion
-from recognition.kinds import LABELS, MODELS, TEXT_MODEL
 from recognition.words import TEXT_CONTRACT
 
 

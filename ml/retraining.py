@@ -25,9 +25,9 @@ from tqdm import tqdm
 from feedback.models import Feedback
 from ml import datasets, evaluation, registry
 from ml.bundle import export_bundle, read_meta
+from ml.kinds import LABELS, TEXT_MODEL
 from ml.models import ModelVersion
 from recognition.inference import Recognizer
-from recognition.kinds import LABELS, TEXT_MODEL
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 # The standard test set each model is held to (it must not lose more than `max_test_drop`).

@@ -12,7 +12,7 @@ import random
 import numpy as np
 from PIL import Image
 
-from ml.datasets import rasterise, read_unipen
+from ml.datasets import rasterize, read_unipen
 
 SLANT = 1.3  # horizontal shift per unit of height: about 52 degrees of italic
 CANVAS = 280
@@ -34,7 +34,7 @@ def slanted_digits(slant=SLANT):
 
 def canvas_png(strokes):
     """Strokes (y up) drawn dark on a white 280x280 canvas, as the page would send them."""
-    ink = rasterise(strokes, PEN_WIDTH, box=GLYPH_BOX)
+    ink = rasterize(strokes, PEN_WIDTH, box=GLYPH_BOX)
     glyph = Image.fromarray(((1.0 - ink) * 255).astype(np.uint8), "L")
     glyph.thumbnail((CANVAS - 20, CANVAS - 20))
     canvas = Image.new("L", (CANVAS, CANVAS), 255)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from recognition.preprocessing import rasterise
+from recognition.preprocessing import rasterize
 
 FULL_HEIGHT = set(string.digits + string.ascii_uppercase + "bdfhklt")
 DESCENDERS = set("gjpqy")
@@ -73,8 +73,8 @@ def line_png(strokes):
     """The strokes drawn black on white, at their own pixel coordinates."""
     every = np.concatenate(strokes)
     extent = every.max(axis=0) - every.min(axis=0)
-    ink = rasterise(strokes, PEN_PX, box=float(extent.max()), y_up=False)
-    # rasterise crops to the strokes plus a pen-wide margin: put that back in place.
+    ink = rasterize(strokes, PEN_PX, box=float(extent.max()), y_up=False)
+    # rasterize crops to the strokes plus a pen-wide margin: put that back in place.
     left, top = (every.min(axis=0) - PEN_PX).round().astype(int)
     width, height = (every.max(axis=0) + MARGIN_PX).round().astype(int)
     canvas = np.zeros((height, width), np.float32)

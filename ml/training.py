@@ -17,7 +17,7 @@ import tensorflow as tf
 from ml import datasets, evaluation
 from ml.architectures import VOTE_ANGLES, build_model, voting_angles, with_rotation_voting
 from ml.bundle import export_bundle
-from recognition.kinds import LABELS
+from ml.kinds import LABELS
 
 # Augmentation strength: rotation (radians), scale, shear and shift (px). Affine jitter only:
 # `normalize` brings every stroke to 1.5-3.6 px, so an elastic warp or thickened strokes show the

@@ -11,7 +11,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http.multipartparser import MultiPartParserError
 from pydantic import BaseModel, Field, ValidationError
 
-from recognition.kinds import KINDS
+from ml.kinds import KINDS
 from recognition.services import PredictionRequest, RecognitionError, check_size, decode_data_url
 
 KIND_SCHEMA = {"enum": list(KINDS), "default": "digit"}

@@ -6,7 +6,7 @@ import uuid
 
 from django.db import models
 
-from recognition.kinds import KIND_CHOICES
+from ml.kinds import KIND_CHOICES
 
 # The longest text a word holds (as read, and as corrected).
 WORD_TEXT_MAX = 64

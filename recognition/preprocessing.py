@@ -487,7 +487,7 @@ def _extents(characters):
     ])
 
 
-def rasterise(strokes, width, box, y_up=True):
+def rasterize(strokes, width, box, y_up=True):
     """Pen strokes -> ink map in [0, 1] drawn as a browser canvas does.
 
     Scaled by the strokes' own box (tablets and screens differ a hundredfold), lines with round

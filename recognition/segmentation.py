@@ -116,7 +116,7 @@ def segment_strokes(strokes, image=None, score=None):
     def draw(members):
         left, top, right, bottom = union = _union(boxes[list(members)])
         size = np.clip(max(right - left, bottom - top) * scale, RASTER_BOX / 4, 2 * RASTER_BOX)
-        return Character(union, preprocessing.rasterise([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
+        return Character(union, preprocessing.rasterize([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
 
     if score is not None and len(groups) <= MAX_JOIN * MAX_CHARACTERS:  # else too many anyway
         groups = join_detached(groups, boxes, draw, score)

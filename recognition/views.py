@@ -4,8 +4,8 @@ from functools import wraps
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from ml.kinds import KINDS, LABELS
 from recognition import forms
-from recognition.kinds import KINDS, LABELS
 from recognition.models import Sample
 from recognition.services import RecognitionError
 

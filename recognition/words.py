@@ -16,7 +16,7 @@ import cv2
 
 from recognition import lexicon, segmentation
 from recognition.preprocessing import (
-    NothingDrawn, decode_image, rasterise, read_writing, stroke_width, working_ink_map,
+    NothingDrawn, decode_image, rasterize, read_writing, stroke_width, working_ink_map,
 )
 
 HEIGHT, WIDTH = 32, 256
@@ -84,8 +84,8 @@ def render_strokes(strokes, pen=PEN, y_up=False):
     width, height = x1 - x0, max(y1 - y0, 1e-9)
     scale = 2 * INK_HEIGHT / max(height, width * INK_HEIGHT / INK_WIDTH)
     pen_px = max(1, round(2 * pen))
-    image, placement = word_input(rasterise(strokes, pen_px, max(width, height) * scale, y_up=y_up))
-    # rasterise draws x at (x - x0) * scale + pen_px; word_input cropped that at ink_left.
+    image, placement = word_input(rasterize(strokes, pen_px, max(width, height) * scale, y_up=y_up))
+    # rasterize draws x at (x - x0) * scale + pen_px; word_input cropped that at ink_left.
     left = x0 + (placement.ink_left - pen_px) / scale
     return image, Placement(placement.scale * scale, left, placement.input_left)
 

@@ -84,7 +84,7 @@ def test_random_scribbles_are_not_accepted_as_the_prompted_letter(client, real_m
     5 % probability) accepted some of these very drawings; now they wait for a reviewer."""
     import numpy as np
 
-    from recognition.kinds import LABELS
+    from ml.kinds import LABELS
 
     rng = np.random.default_rng(7)
     token = ask(client, "letter")["token"]

@@ -58,7 +58,7 @@ def test_list_shows_thumbnails_labels_and_review_columns(admin_client, reviewed)
     sample = reviewed["letter_case"].sample
     assert f'src="/review/image/{sample.pk}/64"' in html, "a small copy, never the original"
     assert sample.image.url not in html
-    for column in ("short_id", "original", "normalised", "predicted", "corrected", "confidence", "kind",
+    for column in ("short_id", "original", "normalized", "predicted", "corrected", "confidence", "kind",
                    "model_version", "status", "origin", "synced"):
         assert f'class="sortable column-{column}' in html or f'class="column-{column}' in html, column
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from recognition.kinds import KINDS
+from ml.kinds import KINDS
 from recognition.tests.images import data_url, draw_strokes, encode
 
 pytestmark = pytest.mark.django_db

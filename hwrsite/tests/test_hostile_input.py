@@ -57,7 +57,7 @@ def post_every_way(client, data, kind="digit"):
 
 
 @pytest.mark.parametrize("case", ODD_REAL_IMAGES)
-def test_odd_but_real_images_are_recognised(client, tiny_models, case):
+def test_odd_but_real_images_are_recognized(client, tiny_models, case):
     responses = post_every_way(client, ODD_REAL_IMAGES[case]())
     assert [r.status_code for r in responses] == [200] * 4, [r.content for r in responses]
     assert Sample.objects.count() == 4

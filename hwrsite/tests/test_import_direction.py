@@ -12,17 +12,6 @@ APPS = ["ml", "recognition", "feedback", "challenge"]
 # they are still there. Any other import to the right fails the test, and so does an entry here
 # that is no longer imported: the list only shrinks.
 KNOWN_UPWARD_IMPORTS = {
-    # The label sets and model names are defined in recognition.kinds. They are what the models
-    # output, so they belong at ml's level; kinds.py moving to ml removes all of these.
-    ("ml/admin.py", "recognition.kinds"),
-    ("ml/datasets.py", "recognition.kinds"),
-    ("ml/management/commands/evaluate.py", "recognition.kinds"),
-    ("ml/management/commands/retrain.py", "recognition.kinds"),
-    ("ml/management/commands/train.py", "recognition.kinds"),
-    ("ml/models.py", "recognition.kinds"),
-    ("ml/registry.py", "recognition.kinds"),
-    ("ml/retraining.py", "recognition.kinds"),
-    ("ml/training.py", "recognition.kinds"),
     # The one image pipeline (normalize, the input contract a bundle records, stroke rasterising)
     # and the text model's line preparation are recognition's. Training must see images exactly
     # as serving does, so ml uses them until they move to ml (or to a module below both apps).

@@ -7,7 +7,7 @@ from scipy import ndimage
 from ml import datasets
 from ml.architectures import (ARCHITECTURES, DEFAULT_ARCHITECTURES, VOTE_ANGLES, Rotate,
                               build_model, network_of, voting_angles, with_rotation_voting)
-from recognition.kinds import KINDS
+from ml.kinds import KINDS
 from testing import DATASET_SLICES
 
 

@@ -50,11 +50,11 @@ def test_a_seven_that_no_stroke_crosses_below_the_middle_is_left_alone():
     assert conventions.crossed_seven(flat, np.random.default_rng(0)) is None
 
 
-def test_redrawn_ones_look_flagged_after_normalisation():
+def test_redrawn_ones_look_flagged_after_normalization():
     """The flag survives `normalize`: ink left of the stem in the upper half, none without it."""
     flagged = conventions.continental_one(STICK, np.random.default_rng(1))
-    plain = datasets._normalise_record((STICK, 5, datasets.RASTER_BOX)) > 127
-    redrawn = datasets._normalise_record((flagged, 5, datasets.RASTER_BOX)) > 127
+    plain = datasets._normalize_record((STICK, 5, datasets.RASTER_BOX)) > 127
+    redrawn = datasets._normalize_record((flagged, 5, datasets.RASTER_BOX)) > 127
     columns = np.flatnonzero(redrawn.any(axis=0))
     stem = np.flatnonzero(redrawn[20])  # a row in the lower part: the stem alone
     assert plain.any(axis=0).sum() <= 6
@@ -80,7 +80,7 @@ def test_conventions_keep_each_writer_in_their_unipen_split(tmp_path):
         assert sorted(redrawn.labels[split]) == sorted(np.repeat(originals[originals != "4"], copies))
     assert len(redrawn.labels["test"]) == 3 and len(redrawn.labels["val"]) > 0
     assert redrawn.files == unipen.files and redrawn.code == (conventions.__file__,)
-    images = datasets.normalise_all(redrawn.normaliser, redrawn.items["test"])
+    images = datasets.normalize_all(redrawn.normalizer, redrawn.items["test"])
     assert images.shape == (3, 28, 28) and (images.max(axis=(1, 2)) == 255).all()
 
 

@@ -139,28 +139,28 @@ def test_unknown_emnist_split():
         datasets.read_emnist("bytes", "train")
 
 
-def test_rasterise_flips_y_so_up_is_the_top():
+def test_rasterize_flips_y_so_up_is_the_top():
     # A 'T' in y-up coordinates: the bar at y=100 is above the stem that goes up to it.
     strokes = [[[0, 100], [100, 100]], [[50, 0], [50, 100]]]
-    ink = datasets.rasterise(strokes, width=4) > 0.5
+    ink = datasets.rasterize(strokes, width=4) > 0.5
     widths = ink.sum(axis=1)
     rows = np.flatnonzero(widths)
     top, bottom = rows[:len(rows) // 4], rows[-len(rows) // 4:]
     assert widths[top].max() > 5 * widths[bottom].max()
 
 
-def test_rasterise_stroke_width_and_round_caps():
-    thin = datasets.rasterise([[[0, 0], [0, 50]]], width=3)
-    thick = datasets.rasterise([[[0, 0], [0, 50]]], width=8)
+def test_rasterize_stroke_width_and_round_caps():
+    thin = datasets.rasterize([[[0, 0], [0, 50]]], width=3)
+    thick = datasets.rasterize([[[0, 0], [0, 50]]], width=8)
     assert (thin > 0.5).sum(axis=1).max() <= 4 < (thick > 0.5).sum(axis=1).max()
-    dot = datasets.rasterise([[[5, 5]], [[0, 0], [10, 10]]], width=6)
+    dot = datasets.rasterize([[[5, 5]], [[0, 0], [10, 10]]], width=6)
     assert (dot > 0.5).sum() > 0
 
 
-def test_unipen_record_normalises_upright():
+def test_unipen_record_normalizes_upright():
     """A real UNIPEN-shaped record (y up) comes out of `normalize` with the dot above the stem."""
     record = [[[160, 464], [160, 463], [160, 460], [160, 457]], [[158, 473], [158, 472]]]  # 'i'
-    image = datasets._normalise_record((record, 5, datasets.RASTER_BOX))
+    image = datasets._normalize_record((record, 5, datasets.RASTER_BOX))
     rows = np.flatnonzero(image.sum(axis=1))
     dot_rows = rows[rows < rows.mean()]
     gap = np.flatnonzero(image[rows[0]:rows[-1] + 1].sum(axis=1) == 0)
@@ -175,7 +175,7 @@ def test_a_scan_is_read_exactly_as_its_upload():
         scans = mnist["x_test"][:20]
     for scan in scans:
         served = np.round(preprocess_bytes(encode(Image.fromarray(scan))) * 255).astype(np.uint8)
-        assert np.array_equal(datasets._normalise_image(scan), served)
+        assert np.array_equal(datasets._normalize_image(scan), served)
 
 
 def test_a_lighter_stroke_of_a_scan_is_kept():
@@ -185,7 +185,7 @@ def test_a_lighter_stroke_of_a_scan_is_kept():
     scan = np.zeros((28, 28), np.uint8)
     scan[4:7, 10:16] = 255
     scan[4:25, 13:16] = np.maximum(scan[4:25, 13:16], 85)
-    rows = np.flatnonzero(datasets._normalise_image(scan).max(axis=1) > 127)
+    rows = np.flatnonzero(datasets._normalize_image(scan).max(axis=1) > 127)
     assert rows[-1] - rows[0] + 1 >= 18
 
 
@@ -212,8 +212,8 @@ def test_unipen_writers_characters_keep_their_relative_size(tmp_path):
     test_boxes = [box for _, _, box in raw.items["test"]]
     assert train_boxes["o"] < 0.65 * datasets.RASTER_BOX <= train_boxes["O"]
     assert test_boxes[1] < 0.65 * datasets.RASTER_BOX <= test_boxes[0]
-    small = datasets._normalise_record(raw.items["test"][1]) > 127
-    large = datasets._normalise_record(raw.items["test"][0]) > 127
+    small = datasets._normalize_record(raw.items["test"][1]) > 127
+    large = datasets._normalize_record(raw.items["test"][0]) > 127
     assert small.sum() > large.sum()
 
 

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 
 from ml import registry
 from ml.bundle import BundleError
+from ml.kinds import KINDS
 from ml.models import ModelVersion
-from recognition.kinds import KINDS
 
 pytestmark = pytest.mark.django_db
 

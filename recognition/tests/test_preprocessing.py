@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from recognition.preprocessing import (
     BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
-    normalize, preprocess_bytes, rasterise, relative_boxes, stroke_width, to_png,
+    normalize, preprocess_bytes, rasterize, relative_boxes, stroke_width, to_png,
 )
 from recognition.tests.images import ONE, SEVEN, draw_strokes, encode, ring, seven_png
 from testing import DATASET_SLICES
@@ -102,7 +102,7 @@ def test_a_thick_tightly_cropped_eight_keeps_both_loops(size):
     once took its dense middle for a shadow and cut the loops open. Its paper border is evenly
     lit, so no lighting is estimated."""
     pen = round(size * 0.2)
-    ink = rasterise([ring(1.0, (0, -1))[0], ring(0.8, (0, 0.8))[0]], pen, size - 2 * pen, y_up=False)
+    ink = rasterize([ring(1.0, (0, -1))[0], ring(0.8, (0, 0.8))[0]], pen, size - 2 * pen, y_up=False)
     assert enclosed_holes(normalize(ink)) == 2
     upload = Image.fromarray((255 - ink * 255).astype(np.uint8))
     assert enclosed_holes(preprocess_bytes(encode(upload))) == 2
@@ -126,7 +126,7 @@ def test_a_small_grey_scan_keeps_straight_edges():
     for width in (20, 30):
         for top in (0.2, 0.3, 0.4):
             for factor in (8, 10, 12):
-                drawn = rasterise([[(top, 0.0), (1 - top, 1.0)]], width, 240, y_up=False)
+                drawn = rasterize([[(top, 0.0), (1 - top, 1.0)]], width, 240, y_up=False)
                 scanned = Image.fromarray(drawn).resize(
                     (drawn.shape[1] // factor, drawn.shape[0] // factor), Image.Resampling.BOX)
                 small.append(centre_line_wobble(normalize(np.asarray(scanned))))
@@ -350,7 +350,7 @@ def test_relative_boxes_draw_a_small_letter_smaller_with_the_same_pen():
     assert boxes[0] == pytest.approx(64, abs=0.1) and boxes[2] == 64
     assert boxes[1] == pytest.approx(64 * 0.6, abs=0.1)
     # Normalised to the same 20px box, the small letter keeps thicker strokes: the case cue.
-    capital_image, small_image = (normalize(rasterise(c, 5, box)) for c, box in zip((capital, small), boxes))
+    capital_image, small_image = (normalize(rasterize(c, 5, box)) for c, box in zip((capital, small), boxes))
     assert max(ink_rows_and_cols(capital_image)) == max(ink_rows_and_cols(small_image)) == BOX
     assert stroke_width(small_image > 0.5) > 1.3 * stroke_width(capital_image > 0.5)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from recognition.kinds import KINDS, LABELS
+from ml.kinds import KINDS, LABELS
 from recognition.services import RecognitionError, predict
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ml.kinds import KINDS, LABELS
 from recognition.inference import Recognizer, get_recognizer
-from recognition.kinds import KINDS, LABELS
 from recognition.models import Sample
 from recognition.preprocessing import decode_image, preprocess_bytes
 from recognition.services import RecognitionError, decode_data_url, predict, recognize
@@ -148,7 +148,7 @@ def test_data_urls():
             decode_data_url(bad)
 
 
-def test_light_strokes_on_a_transparent_canvas_are_recognised_like_dark_ones(tiny_models):
+def test_light_strokes_on_a_transparent_canvas_are_recognized_like_dark_ones(tiny_models):
     white = encode(draw_strokes(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0)))
     light, dark = predict(white, "digit")[1]["top5"], predict(seven_png(), "digit")[1]["top5"]
     # The same ranking; halving the image rounds light and dark edges apart by one grey level.

@@ -10,8 +10,8 @@ from PIL import Image
 
 from feedback.models import Feedback
 from ml.datasets import read_unipen
+from ml.kinds import LABELS
 from ml.text_lines import build_text, line_png, records_by_label
-from recognition.kinds import LABELS
 from recognition.models import Sample, Word
 from recognition.preprocessing import decode_image, ink_map, stroke_width
 from recognition.segmentation import segment_ink

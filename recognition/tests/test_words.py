@@ -106,12 +106,12 @@ def test_character_spans_cover_the_ink_between_neighbours():
 
 
 def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
-    from recognition.preprocessing import rasterise, stroke_width
+    from recognition.preprocessing import rasterize, stroke_width
 
     zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]  # like "wwwww", y down
 
     def drawn(pen):
-        return words.word_input(rasterise(zigzag, pen, 1260, y_up=False))[0] > 0.5
+        return words.word_input(rasterize(zigzag, pen, 1260, y_up=False))[0] > 0.5
 
     scale = words.INK_HEIGHT / 300
     bold, thin = drawn(60), drawn(6)  # 60 px at 28/300 would be 5.6 px
@@ -120,10 +120,10 @@ def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
 
 
 def test_fine_ink_seen_from_afar_is_thickened_to_the_pens_of_training():
-    from recognition.preprocessing import rasterise, stroke_width
+    from recognition.preprocessing import rasterize, stroke_width
 
     zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]
-    line = words.word_input(rasterise(zigzag, 2, 1260, y_up=False))[0]  # 2 px at 28/300: 0.2 px
+    line = words.word_input(rasterize(zigzag, 2, 1260, y_up=False))[0]  # 2 px at 28/300: 0.2 px
     assert stroke_width(line > 0.5) >= words.TRAINED_PENS[0] - 0.25
 
 

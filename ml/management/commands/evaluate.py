@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml import datasets, evaluation
 from ml.bundle import BundleError, read_meta
+from ml.kinds import MODELS
 from recognition.inference import Recognizer
-from recognition.kinds import MODELS
 from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml import retraining
 from ml.datasets import DatasetError
-from recognition.kinds import MODELS, TEXT_MODEL
+from ml.kinds import MODELS, TEXT_MODEL
 
 DEFAULTS = retraining.Options()
 

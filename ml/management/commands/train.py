@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURES
 from ml.datasets import DatasetError
-from recognition.kinds import MODELS, TEXT_MODEL
+from ml.kinds import MODELS, TEXT_MODEL
 
 # The issues' limits on a 2-core CPU (digit 20 min, letter and any 60 min, text 90 min), less
 # loading (text: drawing 130,000 words), evaluation and export.
