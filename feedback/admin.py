@@ -475,21 +475,21 @@ class WordFeedbackAdmin(admin.ModelAdmin):
     """What people said whole words read: reviewed like characters' feedback."""
 
     list_display = ["short_id", "image_shown", "read", "given", "status", "origin", "kind",
-                    "source", "updated"]
+                    "source", "synced", "updated"]
     list_display_links = ["short_id"]
     list_select_related = ["word"]
-    list_filter = ["status", "origin", "is_correct", "word__kind", "word__source"]
+    list_filter = ["status", "origin", "is_correct", "word__kind", "word__source", SyncedFilter]
     search_fields = ["word__text", "correct_text"]
     search_help_text = "Finds words whose reading or given text contains this."
     date_hierarchy = "updated"
-    actions = ["verify", "reject"]
+    actions = ["verify", "reject", "resync"]
     fields = [
         "word_link", "preview", "read", "characters", "is_correct", "correct_text", "status",
-        "origin", "reviewer_notes", "reviewed_by", "reviewed_at", "created", "updated",
+        "origin", "reviewer_notes", "reviewed_by", "reviewed_at", "created", "updated", "synced_at",
     ]
     readonly_fields = [
         "word_link", "preview", "read", "characters", "origin", "reviewed_by", "reviewed_at",
-        "created", "updated",
+        "created", "updated", "synced_at",
     ]
     inlines = [WordSubmissionInline]
 
@@ -524,6 +524,10 @@ class WordFeedbackAdmin(admin.ModelAdmin):
     def source(self, feedback):
         return feedback.word.source
 
+    @admin.display(boolean=True)
+    def synced(self, feedback):
+        return not feedback.is_pending_sync
+
     @admin.display(description="word")
     def word_link(self, feedback):
         url = reverse("admin:recognition_word_change", args=[feedback.pk])
@@ -554,6 +558,11 @@ class WordFeedbackAdmin(admin.ModelAdmin):
         if {"is_correct", "correct_text"} & set(form.changed_data):
             obj.origin = WordFeedback.Origin.REVIEWER  # the text is now the reviewer's
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Re-sync selected to Google Sheets (next sync_sheets run)", permissions=["change"])
+    def resync(self, request, queryset):
+        count = services.mark_for_resync(queryset)
+        self.message_user(request, f"{count} rows will be sent again by the next sync_sheets run.")
 
     @admin.action(description="Mark selected word feedback as verified", permissions=["change"])
     def verify(self, request, queryset):

@@ -2,10 +2,12 @@
 the text given, filtered, verified or rejected by staff who may change feedback; the word
 images served to staff only."""
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from feedback.models import WordFeedback, WordFeedbackSubmission, WordThumbnail
@@ -133,3 +135,17 @@ def test_word_images_are_shrunk_once_for_staff_only(admin_client, client, answer
     assert gone.status_code == 404 and "gone" in gone.json()["error"]
     assert admin_client.get(reverse("feedback:word_image", args=[word.pk, 64])).status_code == 404
     assert client.get(url).status_code == 403
+
+
+def test_the_list_says_which_are_synced_to_sheets_and_resync_sends_them_again(admin_client, answered):
+    synced = answered["verified"]
+    WordFeedback.objects.filter(pk=synced.pk).update(synced_at=timezone.now() + timedelta(seconds=1))
+    names = {feedback.pk: name for name, feedback in answered.items()}
+    assert {names[pk] for pk in listed(admin_client, synced="yes")} == {"verified"}
+    assert {names[pk] for pk in listed(admin_client, synced="no")} == {"confirmed", "corrected", "rejected"}
+
+    response = run_action(admin_client, "resync", synced)
+
+    assert "1 rows will be sent again" in response.content.decode()
+    assert WordFeedback.objects.get(pk=synced.pk).synced_at is None
+    assert listed(admin_client, synced="yes") == set()
