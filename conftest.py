@@ -83,7 +83,7 @@ def tiny_bundles_dir(request, tmp_path_factory):
 @pytest.fixture
 def dataset_slices(settings, tmp_path, monkeypatch):
     """The shipped slices as the datasets folder, for code that reads HWR_DATASETS_DIR itself
-    (retrain's replay and standard test, `ml.simulation`); their normalised arrays are cached
+    (retrain's replay and standard test, `testing.simulation`); their normalised arrays are cached
     in a temporary folder, not in var/cache."""
     settings.HWR_DATASETS_DIR = DATASET_SLICES
     monkeypatch.setenv("HWR_CACHE_DIR", str(tmp_path / "cache"))

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.predict import worker_pids  # noqa: E402
-from hwrsite import servers  # noqa: E402
+from testing import servers  # noqa: E402
 
 RATE = 60
 REDIS = ("127.0.0.1", 6379)

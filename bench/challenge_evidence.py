@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 MARGINS = (0.2, 0.35, 0.5, 0.7)
 OLD_MIN_PROBABILITY = 0.05
@@ -73,7 +73,7 @@ def main():
     parser.add_argument("--scribbles", type=int, default=200)
     parser.add_argument("--drawings", type=int, default=300)
     args = parser.parse_args()
-    with scratch_django("hwr-bench-challenge-"):
+    with throwaway_django("hwr-bench-challenge-"):
         from ml import datasets
         from ml.kinds import LABELS
         from recognition.services import predict

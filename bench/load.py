@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.predict import canvas_pngs, percentile, rss_mib, worker_pids  # noqa: E402
-from hwrsite import servers  # noqa: E402
+from testing import servers  # noqa: E402
 from hwrsite.settings import HWR_DATASETS_DIR  # noqa: E402  (the env or the default, as the app)
 
 FEEDBACK_SHARE = 0.10

@@ -23,7 +23,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 
 def cpu_ms(function, repeat):
@@ -61,7 +61,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with scratch_django("hwr-bench-photo-cost-"):
+    with throwaway_django("hwr-bench-photo-cost-"):
         from recognition import photo, preprocessing
         from recognition.services import get_recognizer, predict, predict_text
 

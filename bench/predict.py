@@ -34,7 +34,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 
 def percentile(values, q):
@@ -224,7 +224,7 @@ def main():
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
 
-    with scratch_django("hwr-bench-") as env:
+    with throwaway_django("hwr-bench-") as env:
         from django.conf import settings
 
         print(f"models: {settings.HWR_BUNDLED_MODELS_DIR}   CPUs: {os.cpu_count()}   "

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/retrain.py [--feedback 1000]
 
-1. Proof: the heavily slanted writers of `ml.simulation` (held-out UNIPEN-test strokes) give
-   feedback through the real API (predict, then answer), a reviewer verifies it, `retrain`
+1. Proof: the heavily slanted writers of `testing.simulation` (held-out UNIPEN-test strokes)
+   give feedback through the real API (predict, then answer), a reviewer verifies it, `retrain`
    runs; the accuracy served by the API on the *other* writers' drawings is measured before
    and after, with the standard test accuracy from retrain's own report. Then the same with
    the labels shuffled (poisoned): the gate must refuse.
@@ -58,7 +58,7 @@ def proof(client, feedback_pool, unseen):
     from django.core.management import call_command
 
     from ml.models import ModelVersion
-    from ml.simulation import give_verified_feedback, served_accuracy
+    from testing.simulation import give_verified_feedback, served_accuracy
 
     print(f"\n## proof: {len(feedback_pool)} feedback samples from the slanted writers, "
           f"{len(unseen)} drawings of other slanted writers to measure on")
@@ -82,7 +82,7 @@ def proof(client, feedback_pool, unseen):
 
 
 def timing(client, samples):
-    from ml.simulation import give_verified_feedback
+    from testing.simulation import give_verified_feedback
 
     reset_feedback_and_registry()
     give_verified_feedback(client, samples)
@@ -105,7 +105,7 @@ def main():
         deployment(scratch)
         from django.test import Client
 
-        from ml.simulation import slanted_digits, split_by_writer
+        from testing.simulation import slanted_digits, split_by_writer
 
         client = Client()
         samples = slanted_digits()

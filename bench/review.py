@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 PASSWORD = "bench-pass-phrase-123"
 
@@ -216,7 +216,7 @@ def main():
     parser.add_argument("--keys", type=int, default=40)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    with scratch_django("hwr-bench-review-") as env:
+    with throwaway_django("hwr-bench-review-") as env:
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.test import Client

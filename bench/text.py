@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 LENGTHS = (2, 4, 8)
 
@@ -144,7 +144,7 @@ def main():
     parser.add_argument("--kinds", nargs="+", default=["digit", "any"])
     args = parser.parse_args()
 
-    with scratch_django("hwr-bench-text-"):
+    with throwaway_django("hwr-bench-text-"):
         from ml.datasets import read_unipen
         from ml.registry import active_version
         from ml.text_lines import records_by_label

@@ -37,7 +37,7 @@ from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django
+from bench.throwaway_django import throwaway_django
 
 SCANS = {"digit": "mnist", "letter": "femnist", "any": "femnist"}
 
@@ -120,7 +120,7 @@ def main():
     parser.add_argument("--photos", type=int, default=300, help="photos per kind (0: none)")
     parser.add_argument("--numbers", type=int, default=100, help="photographed numbers (text mode)")
     args = parser.parse_args()
-    with scratch_django("hwr-bench-uploads-"):
+    with throwaway_django("hwr-bench-uploads-"):
         from ml import datasets
         from recognition.services import get_recognizer
 

@@ -30,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_django  # noqa: E402
+from bench.throwaway_django import throwaway_django  # noqa: E402
 from testing.words import canvas_word  # noqa: E402
 
 
@@ -134,7 +134,7 @@ def main():
     parser.add_argument("--without-text-model", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cases", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with scratch_django("hwr-bench-words-"):
+    with throwaway_django("hwr-bench-words-"):
         if args.cases:  # the second pass, in a process whose app has no text model
             import pickle
 

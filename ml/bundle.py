@@ -15,8 +15,6 @@ from recognition.words import TEXT_CONTRACT
 # What a bundle's model may take: a 28x28 character, or a line of text.
 CONTRACTS = (INPUT_CONTRACT, TEXT_CONTRACT)
 
-BUNDLE_FILES = ("model.keras", "model.tflite", "meta.json")
-
 
 class BundleError(ValueError):
     """A bundle folder that is missing files or does not match the serving contract."""

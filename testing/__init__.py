@@ -1,4 +1,5 @@
-"""Test support shared by the apps' tests: small slices of the datasets, shipped in the repository."""
+"""Support shared by the apps' tests and the benches: small slices of the datasets shipped in the
+repository, the slanted-writer population, words drawn as the page sends them, real servers."""
 from pathlib import Path
 
 # Laid out as HWR_DATASETS_DIR is (mnist/, unipen/, femnist_leaf/), with a few hundred samples

@@ -30,7 +30,7 @@ MNIST_TRAIN, MNIST_TEST = 400, 300
 # FEMNIST: the preprocessing tests read the first 200 scans (7 writers).
 FEMNIST = 200
 # UNIPEN test, in file order:
-# - the first 40 digits: the slanted writers `ml.simulation` draws for the retrain tests;
+# - the first 40 digits: the slanted writers `testing.simulation` draws for the retrain tests;
 # - 8 records of each label, evenly spaced through the file (so from writers across it): lines of
 #   text built from random records, which on these split as often as on the whole file (the
 #   segmentation test's 60 random lines: 52 split right here, 49 on the whole file; over 40

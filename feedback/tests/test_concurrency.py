@@ -16,8 +16,8 @@ import psycopg
 import pytest
 import requests
 
-from hwrsite import servers
-from hwrsite.servers import manage
+from testing import servers
+from testing.servers import manage
 
 from .conftest import character_png
 

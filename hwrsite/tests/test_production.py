@@ -10,8 +10,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from hwrsite import servers
-from hwrsite.servers import ROOT, manage
+from testing import servers
+from testing.servers import ROOT, manage
 
 pytestmark = pytest.mark.slow
 RATE_LIMIT = 12

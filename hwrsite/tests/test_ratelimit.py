@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 
 from hwrsite.ratelimit import client_address, parse_rate
-from hwrsite.servers import free_port
+from testing.servers import free_port
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3

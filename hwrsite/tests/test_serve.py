@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from hwrsite.gunicorn_conf import is_loopback
-from hwrsite.servers import ROOT, free_port
+from testing.servers import ROOT, free_port
 
 
 def gunicorn_with_make_serve_settings(extra_env, timeout=60):

@@ -10,7 +10,7 @@ from feedback.services import set_status
 from ml import retraining
 from ml.architectures import load_served, network_of
 from ml.models import ModelVersion
-from ml.simulation import (
+from testing.simulation import (
     give_verified_feedback, served_accuracy, slanted_digits, split_by_writer)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

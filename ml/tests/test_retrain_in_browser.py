@@ -6,7 +6,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from ml.models import ModelVersion, RetrainJob
-from ml.simulation import give_verified_feedback, slanted_digits
+from testing.simulation import give_verified_feedback, slanted_digits
 from ml.tests.test_retrain_job import run_worker
 from recognition.tests.browser import shot
 

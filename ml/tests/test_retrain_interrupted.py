@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.test import Client
 from feedback.models import Feedback
 from feedback.services import set_status
-from ml.simulation import slanted_digits
+from testing.simulation import slanted_digits
 
 call_command("migrate", verbosity=0)
 client = Client()

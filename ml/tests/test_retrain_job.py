@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from ml import tasks
 from ml.models import ModelVersion, RetrainJob
-from ml.simulation import give_verified_feedback, slanted_digits
+from testing.simulation import give_verified_feedback, slanted_digits
 
 pytestmark = pytest.mark.django_db
 START = reverse("admin:ml_retrainjob_start")

@@ -1,4 +1,4 @@
-"""A scratch deployment for benchmarks: Django on a throw-away SQLite database and media folder."""
+"""A throwaway Django for benchmarks: the site on a temporary SQLite database and media folder."""
 import os
 import secrets
 import shutil
@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 @contextmanager
-def scratch_django(prefix):
-    """Set up Django (DEBUG off, quiet logs) on a migrated scratch database; yields the process
+def throwaway_django(prefix):
+    """Set up Django (DEBUG off, quiet logs) on a migrated temporary database; yields the process
     environment, for servers started from it. Everything is deleted afterwards."""
     scratch = Path(tempfile.mkdtemp(prefix=prefix))
     env = {

@@ -2,7 +2,7 @@
 
 Built from held-out UNIPEN-test pen strokes, sheared as an italic hand writes and drawn on a
 280x280 white canvas as the browser does, so `retrain` can be shown to adapt to users' own
-style (a test and bench/retrain.py use it). Split by writer: the writers who give feedback
+style (the retrain tests and bench/retrain.py use it). Split by writer: the writers who give feedback
 are never the ones the improvement is measured on.
 """
 import base64
