@@ -39,7 +39,8 @@ def pytest_collection_modifyitems(config, items):
 
 def _tiny_bundle_key():
     digest = hashlib.sha256()
-    for path in (__file__, ROOT / "recognition/preprocessing.py", ROOT / "ml/bundle.py", TINY_MNIST):
+    for path in (__file__, ROOT / "core/preprocessing.py", ROOT / "core/bundle.py", ROOT / "ml/bundle.py",
+                 TINY_MNIST):
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -47,8 +48,8 @@ def _tiny_bundle_key():
 def _train_tiny_bundles(out_dir):
     import keras
 
+    from core.preprocessing import normalize
     from ml.bundle import export_bundle
-    from recognition.preprocessing import normalize
 
     with np.load(TINY_MNIST) as mnist:
         raw, digits = mnist["x_train"][:TINY_SAMPLES], mnist["y_train"][:TINY_SAMPLES]

@@ -27,9 +27,9 @@ def main():
     import django
 
     django.setup()
+    from core.inference import Recognizer
     from ml import datasets
     from ml.kinds import LABELS
-    from recognition.inference import Recognizer
 
     labels = LABELS["any"]
     is_digit = np.array([label.isdigit() for label in labels])  # as ml.evaluation.summary tells them

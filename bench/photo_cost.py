@@ -62,7 +62,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with throwaway_django("hwr-bench-photo-cost-"):
-        from recognition import photo, preprocessing
+        from core import photo, preprocessing
         from recognition.services import get_recognizer, predict, predict_text
 
         recognizer = get_recognizer("digit")

@@ -80,9 +80,9 @@ def report(name, durations):
 
 
 def bench_service(pngs, labels, rounds):
+    from core.preprocessing import preprocess_bytes
     from recognition.inference import get_recognizer
     from recognition.models import Sample
-    from recognition.preprocessing import preprocess_bytes
     from recognition.services import predict, recognize
 
     for png in pngs[:20]:
@@ -101,8 +101,8 @@ def bench_service(pngs, labels, rounds):
 
 
 def bench_keras(pngs, images, bundle_dir):
+    from core.preprocessing import preprocess_bytes
     from ml.architectures import load_served
-    from recognition.preprocessing import preprocess_bytes
 
     model = load_served(bundle_dir / "model.keras")
     model.predict(images[0][None, ..., None], verbose=0)

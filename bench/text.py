@@ -84,10 +84,10 @@ def accuracy_table(by_label, kinds, count, seed):
 def latency(by_label, requests, seed):
     from django.test import Client
 
+    from core.preprocessing import normalize
+    from core.segmentation import segment_strokes
     from ml.text_lines import build_text, random_text
     from recognition.inference import get_recognizer
-    from recognition.preprocessing import normalize
-    from recognition.segmentation import segment_strokes
     from recognition.services import predict_text
     from recognition.tests.images import data_url
 

@@ -52,7 +52,7 @@ def png(ink):
 
 def drawn(item, margin):
     """A UNIPEN record drawn three times the training size; `margin` None = half the drawing."""
-    from recognition import preprocessing
+    from core import preprocessing
 
     strokes, width, box = item
     ink = preprocessing.rasterize(strokes, 3 * width, 3 * box)  # its own margin is one pen width

@@ -104,7 +104,7 @@ def read_all(cases):
 
 
 def cer(pairs, fold=str):
-    from recognition.words import edit_distance
+    from core.words import edit_distance
 
     return sum(edit_distance(fold(a), fold(t)) for a, t in pairs) / max(1, sum(len(t) for _, t in pairs))
 

@@ -175,7 +175,7 @@ HWR_DATASETS_DIR = env.path("HWR_DATASETS_DIR", default=BASE_DIR.parent / "share
 HWR_SAMPLE_RETENTION_DAYS = env.int("HWR_SAMPLE_RETENTION_DAYS", default=30)
 # How often a web worker re-reads which model version is active (hot reload).
 HWR_REGISTRY_CHECK_SECONDS = env.float("HWR_REGISTRY_CHECK_SECONDS", default=5.0)
-# Words the text model's readings are weighed against (recognition.lexicon): wordfreq:<language>,
+# Words the text model's readings are weighed against (core.lexicon): wordfreq:<language>,
 # a word-list file, or empty for none; and how much a word's frequency counts against the model.
 HWR_LEXICON = env("HWR_LEXICON", default="wordfreq:en")
 HWR_LEXICON_WEIGHT = env.float("HWR_LEXICON_WEIGHT", default=0.5)

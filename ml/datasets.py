@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core import preprocessing
 from ml import conventions
 from ml.kinds import LABELS
-from recognition import preprocessing
 
 # Bump when the rasteriser or the split rules change: cached arrays then become stale.
 LOADER_VERSION = 2

@@ -11,10 +11,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from ml.bundle import BundleError, read_meta
+from core.bundle import BundleError, read_meta
+from core.words import TEXT_CONTRACT
 from ml.kinds import LABELS, MODELS, TEXT_MODEL
 from ml.models import ModelVersion
-from recognition.words import TEXT_CONTRACT
 
 
 def read_bundle_for(kind, bundle_dir):

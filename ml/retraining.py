@@ -22,13 +22,14 @@ from django.conf import settings
 from scipy.stats import binomtest
 from tqdm import tqdm
 
+from core.bundle import read_meta
+from core.inference import Recognizer
+from core.preprocessing import PreprocessingError, preprocess_bytes
 from feedback.models import Feedback
 from ml import datasets, evaluation, registry
-from ml.bundle import export_bundle, read_meta
+from ml.bundle import export_bundle
 from ml.kinds import LABELS, TEXT_MODEL
 from ml.models import ModelVersion
-from recognition.inference import Recognizer
-from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 # The standard test set each model is held to (it must not lose more than `max_test_drop`).
 STANDARD_TEST = {"digit": "mnist-test", "letter": "unipen-test", "any": "unipen-test"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from recognition.preprocessing import rasterize
+from core.preprocessing import rasterize
 
 FULL_HEIGHT = set(string.digits + string.ascii_uppercase + "bdfhklt")
 DESCENDERS = set("gjpqy")

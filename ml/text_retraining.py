@@ -2,7 +2,7 @@
 
 The same run as for the character models (feedback split by image, fine-tuning on it mixed
 with replayed base data, the gate, registration and hot reload); only the data and the training
-differ: a word's input line is rebuilt from what the Word stored by `recognition.words.text_line`,
+differ: a word's input line is rebuilt from what the Word stored by `core.words.text_line`,
 as the web built it, and the text model is fine-tuned with CTC.
 """
 import os
@@ -12,12 +12,12 @@ import numpy as np
 from django.conf import settings
 from tqdm import tqdm
 
+from core import words
+from core.bundle import read_meta
+from core.inference import Recognizer
+from core.preprocessing import PreprocessingError
 from feedback.models import WordFeedback
 from ml import words as text_training
-from ml.bundle import read_meta
-from recognition import words
-from recognition.inference import Recognizer
-from recognition.preprocessing import PreprocessingError
 
 # The share of number lines in the replayed base data, as in training (12,000 of 81,000).
 REPLAY_NUMBERS = 0.15

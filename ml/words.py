@@ -2,7 +2,7 @@
 
 UNIPEN words (pen strokes with their text, split by writer) are drawn as the canvas draws them,
 jittered as writers differ (slant, proportions, a slight turn, pen width), and read through
-`recognition.words.word_input`, the function the web uses, so training sees what serving sees.
+`core.words.word_input`, the function the web uses, so training sees what serving sees.
 A small CNN reads the line into a sequence of columns, a bidirectional LSTM gives each column
 its context, and CTC learns the alignment to the text. Imports TensorFlow: training only.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core import lexicon, preprocessing, words
 from ml import datasets
-from recognition import lexicon, preprocessing, words
 
 SOURCE = "unipen_words"
 # Each training word is rendered this many times, with other jitter and pen each time.
@@ -181,7 +181,7 @@ def train(model, train_set, val_set, epochs, batch_size, budget_minutes, learnin
 
 def read_texts(probabilities, alphabet, beam=True, lexicon_source="", lexicon_weight=0.0):
     """The text read from each line's column probabilities, decoded as the web decodes them
-    (`recognition.words.read_line`), or by best path."""
+    (`core.words.read_line`), or by best path."""
     if not beam:
         return [words.best_path(np.log(p + 1e-12), alphabet).text for p in probabilities]
     return [words.read_line(p, alphabet, count=1, lexicon_source=lexicon_source,
@@ -341,7 +341,7 @@ def evaluate_bundle(bundle_dir, split="test", limit=None, beam=True, lexicon_sou
 
 def bundle_probabilities(bundle_dir, split="test", limit=None):
     """(meta, the model's column probabilities per word, texts) of a split's words, as served."""
-    from recognition.inference import Recognizer
+    from core.inference import Recognizer
 
     reader = Recognizer(bundle_dir)
     splits, _ = load_splits()

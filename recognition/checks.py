@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core import checks
 
-from recognition import lexicon
+from core import lexicon
 
 
 @checks.register()

@@ -16,14 +16,14 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image
 
-from ml.kinds import DIGITS, KINDS, LETTERS, TEXT_MODEL
-from recognition import segmentation, words
-from recognition.inference import ModelUnavailable, get_recognizer
-from recognition.models import Sample, Word
-from recognition.preprocessing import (
+from core import segmentation, words
+from core.preprocessing import (
     PreprocessingError, decode_image, normalize, read_character, read_writing, stored_png, to_png,
     working_ink_map,
 )
+from ml.kinds import DIGITS, KINDS, LETTERS, TEXT_MODEL
+from recognition.inference import ModelUnavailable, get_recognizer
+from recognition.models import Sample, Word
 
 TOP_K = 5
 TEXT_TOP_K = 3

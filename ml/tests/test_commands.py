@@ -6,11 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from core.bundle import read_meta
+from core.inference import Recognizer
 from ml import datasets
 from ml.architectures import load_served, network_of
-from ml.bundle import read_meta
 from ml.tests.test_datasets import glyphs, write_emnist
-from recognition.inference import Recognizer
 
 pytestmark = pytest.mark.slow
 # What `train` writes into a bundle folder: the models, their metadata and the training plots.
@@ -147,8 +147,8 @@ def test_train_rejects_an_unknown_precision(tmp_path):
 
 @pytest.mark.datasets
 def test_evaluate_the_text_model_with_the_lexicon_reports_the_words_it_knows(capsys, settings):
+    from core import lexicon
     from ml import words
-    from recognition import lexicon
 
     call_command("evaluate", model="text", dataset="unipen-words-test", limit=40, lexicon=True)
     printed = capsys.readouterr().out

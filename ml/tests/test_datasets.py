@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.preprocessing import preprocess_bytes
 from ml import datasets
 from ml.datasets import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, DatasetError
-from recognition.preprocessing import preprocess_bytes
 from recognition.tests.images import encode
 from testing import DATASET_SLICES
 

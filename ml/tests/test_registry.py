@@ -5,8 +5,8 @@ import shutil
 import pytest
 from django.db import IntegrityError, transaction
 
+from core.bundle import BundleError
 from ml import registry
-from ml.bundle import BundleError
 from ml.kinds import KINDS
 from ml.models import ModelVersion
 

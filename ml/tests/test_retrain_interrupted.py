@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.bundle import read_meta
+from core.bundle import read_meta
 from testing import DATASET_SLICES
 
 pytestmark = pytest.mark.slow

@@ -2,8 +2,8 @@
 deployer's or from wordfreq's frequencies."""
 import pytest
 
-from recognition import lexicon
-from recognition.words import Reading
+from core import lexicon
+from core.words import Reading
 
 
 def readings():

@@ -11,9 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core.photo import WORK_SIDE
+from core.preprocessing import decode_image
 from recognition.models import Sample, Word
-from recognition.photo import WORK_SIDE
-from recognition.preprocessing import decode_image
 from recognition.tests.images import encode, seven_png
 
 PHOTOS = Path(__file__).resolve().parent / "photos"

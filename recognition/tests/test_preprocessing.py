@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from recognition.preprocessing import (
+from core.preprocessing import (
     BOX, MAX_STROKE, MIN_STROKE, SIZE, NothingDrawn, PreprocessingError, decode_image, ink_map,
     normalize, preprocess_bytes, rasterize, relative_boxes, stroke_width, to_png,
 )
@@ -303,7 +303,7 @@ def test_canvas_pngs_decode_exactly_as_pillow_decodes_other_lossless_files(mode)
 # The web process does not import SciPy (see test_no_tensorflow); the few filters that replace
 # it must give exactly what scipy.ndimage gave, which built the bundled models' training data.
 def test_filters_give_what_scipy_ndimage_gives():
-    from recognition import preprocessing
+    from core import preprocessing
 
     rng = np.random.default_rng(0)
     for shape in [(32, 32), (32, 7), (5, 32), (3, 3)]:
@@ -330,7 +330,7 @@ def test_filters_give_what_scipy_ndimage_gives():
 
 
 def test_pieces_are_numbered_in_reading_order():
-    from recognition.preprocessing import pieces
+    from core.preprocessing import pieces
 
     mask = np.zeros((10, 12), dtype=bool)
     mask[1:3, 1:3] = True   # second: its first pixel is on row 1

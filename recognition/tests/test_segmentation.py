@@ -5,10 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ml.datasets import read_unipen
-from ml.text_lines import PEN_PX, build_line, line_png, records_by_label
-from recognition import segmentation
-from recognition.preprocessing import (
+from core import segmentation
+from core.preprocessing import (
     NothingDrawn,
     PreprocessingError,
     decode_image,
@@ -16,13 +14,15 @@ from recognition.preprocessing import (
     normalize,
     stroke_width,
 )
-from recognition.segmentation import (
+from core.segmentation import (
     SegmentationError,
     drawn_pen_width,
     group_pieces,
     segment_ink,
     segment_strokes,
 )
+from ml.datasets import read_unipen
+from ml.text_lines import PEN_PX, build_line, line_png, records_by_label
 from recognition.tests.images import ring
 from testing import DATASET_SLICES
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.inference import Recognizer
+from core.preprocessing import decode_image, preprocess_bytes
 from ml.kinds import KINDS, LABELS
-from recognition.inference import Recognizer, get_recognizer
+from recognition.inference import get_recognizer
 from recognition.models import Sample
-from recognition.preprocessing import decode_image, preprocess_bytes
 from recognition.services import RecognitionError, decode_data_url, predict, recognize
 from recognition.tests.images import data_url, draw_strokes, encode, seven_png
 

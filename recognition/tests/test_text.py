@@ -8,13 +8,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.preprocessing import decode_image, ink_map, stroke_width
+from core.segmentation import segment_ink
 from feedback.models import Feedback
 from ml.datasets import read_unipen
 from ml.kinds import LABELS
 from ml.text_lines import build_text, line_png, records_by_label
 from recognition.models import Sample, Word
-from recognition.preprocessing import decode_image, ink_map, stroke_width
-from recognition.segmentation import segment_ink
 from recognition.services import consistent_case, decode_data_url
 from recognition.tests.images import data_url, encode, ring, touching_forty_two
 from testing import DATASET_SLICES

@@ -177,8 +177,8 @@ TINY_TEXT_SCORES = {"4": (10.0, -5.0), "7": (10.0, -7.0)}  # label: (weight on i
 def _build_tiny_text_bundle(out_dir):
     import keras
 
+    from core.words import HEIGHT, STRIDE, TEXT_CONTRACT, WIDTH
     from ml.bundle import export_bundle
-    from recognition.words import HEIGHT, STRIDE, TEXT_CONTRACT, WIDTH
 
     model = keras.Sequential([
         keras.Input((HEIGHT, WIDTH, 1)),
@@ -200,7 +200,7 @@ def _build_tiny_text_bundle(out_dir):
 @pytest.fixture(scope="session")
 def tiny_text_bundle(request, tmp_path_factory):
     """A tiny text bundle (built once, then reused from pytest's cache)."""
-    from recognition import words
+    from core import words
 
     digest = hashlib.sha256(Path(__file__).read_bytes() + Path(words.__file__).read_bytes())
     name = f"tiny-text-{digest.hexdigest()[:16]}"

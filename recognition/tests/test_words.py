@@ -1,12 +1,12 @@
-"""The text model's input and decoding (recognition.words), without a model: CTC scores made
+"""The text model's input and decoding (core.words), without a model: CTC scores made
 by hand, lines drawn from strokes."""
 import math
 
 import numpy as np
 import pytest
 
-from recognition import words
-from recognition.preprocessing import NothingDrawn
+from core import words
+from core.preprocessing import NothingDrawn
 
 ALPHABET = "abn"
 
@@ -106,7 +106,7 @@ def test_character_spans_cover_the_ink_between_neighbours():
 
 
 def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
-    from recognition.preprocessing import rasterize, stroke_width
+    from core.preprocessing import rasterize, stroke_width
 
     zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]  # like "wwwww", y down
 
@@ -120,7 +120,7 @@ def test_bold_ink_is_thinned_to_the_pens_of_training_and_thin_ink_kept():
 
 
 def test_fine_ink_seen_from_afar_is_thickened_to_the_pens_of_training():
-    from recognition.preprocessing import rasterize, stroke_width
+    from core.preprocessing import rasterize, stroke_width
 
     zigzag = [[[x, 0 if x % 120 else 300] for x in range(0, 1260, 60)]]
     line = words.word_input(rasterize(zigzag, 2, 1260, y_up=False))[0]  # 2 px at 28/300: 0.2 px

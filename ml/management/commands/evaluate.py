@@ -6,11 +6,11 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.bundle import BundleError, read_meta
+from core.inference import Recognizer
+from core.preprocessing import PreprocessingError, preprocess_bytes
 from ml import datasets, evaluation
-from ml.bundle import BundleError, read_meta
 from ml.kinds import MODELS
-from recognition.inference import Recognizer
-from recognition.preprocessing import PreprocessingError, preprocess_bytes
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 

@@ -13,7 +13,7 @@ from functools import cache
 import cc3d
 import numpy as np
 
-from recognition import preprocessing
+from core import preprocessing
 
 MAX_STROKES = 300
 MAX_POINTS = 20_000

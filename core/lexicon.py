@@ -50,7 +50,7 @@ def log_prior(text, source):
 
 
 def rescore(readings, source, weight):
-    """Readings (recognition.words.Reading) ranked by their log probability plus `weight` times
+    """Readings (core.words.Reading) ranked by their log probability plus `weight` times
     their log prior; each reading's `log_probability` becomes that combined score."""
     for reading in readings:
         reading.log_probability += weight * log_prior(reading.text, source)

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 # The decoders of the accepted formats, registered without Pillow's scan of every plugin.
 from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401
 
-from recognition import photo
+from core import photo
 
 SIZE = 28
 BOX = 20

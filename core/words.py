@@ -14,8 +14,8 @@ from PIL import Image
 
 import cv2
 
-from recognition import lexicon, segmentation
-from recognition.preprocessing import (
+from core import lexicon, segmentation
+from core.preprocessing import (
     NothingDrawn, decode_image, rasterize, read_writing, stroke_width, working_ink_map,
 )
 
