@@ -4,7 +4,8 @@ One function per step, as in training: load the feedback, split it, fine-tune on
 replay sample of the base training data (so the model does not forget), evaluate the active and
 the candidate version the way the web serves them (LiteRT), gate, then register and activate.
 The character models' steps are here; the text model's (word corrections) in
-`ml.text_retraining`; `run` is the same for both.
+`ml.text_retraining`; `run` is the same for both. The corrections themselves come from the app
+that stores them, through `ml.feedback_source` (ml imports no app built on it).
 """
 import dataclasses
 import hashlib
@@ -20,13 +21,10 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from scipy.stats import binomtest
-from tqdm import tqdm
 
 from core.bundle import read_meta
 from core.inference import Recognizer
-from core.preprocessing import PreprocessingError, preprocess_bytes
-from feedback.models import Feedback
-from ml import datasets, evaluation, registry
+from ml import datasets, evaluation, feedback_source, registry
 from ml.bundle import export_bundle
 from ml.kinds import LABELS, TEXT_MODEL
 from ml.models import ModelVersion
@@ -78,34 +76,6 @@ class Outcome:
     version: ModelVersion | None = None
     metrics: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
-
-
-def usable_feedback(kind, include_unreviewed, include_prompted=False):
-    """`kind`'s training labels (`FeedbackQuerySet.training_labels`), oldest sample first."""
-    return (Feedback.objects.training_labels(kind, include_unreviewed, include_prompted)
-            .select_related("sample").order_by("sample__created", "sample_id"))
-
-
-def load_feedback(active, options, log=print):
-    """Feedback on `active`'s kind re-normalised from the stored original image by today's
-    pipeline: images, class ids, and the sha256 of each original image (what the holdout split
-    reads)."""
-    kind = active.name
-    index = {label: i for i, label in enumerate(LABELS[kind])}
-    images, labels, image_hashes, skipped = [], [], [], 0
-    rows = list(usable_feedback(kind, options.include_unreviewed, options.include_prompted))
-    for feedback in tqdm(rows, desc="re-normalising feedback", unit="sample", disable=not rows):
-        try:
-            with feedback.sample.image.open("rb") as handle:
-                images.append(preprocess_bytes(handle.read(), settings.HWR_MAX_IMAGE_PIXELS))
-        except (OSError, PreprocessingError):
-            skipped += 1  # its file is gone or no longer reads as a character
-            continue
-        labels.append(index[feedback.label])
-        image_hashes.append(feedback.sample.image_sha256)
-    if skipped:
-        log(f"skipped {skipped} feedback samples whose image could not be re-normalised")
-    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.int32), image_hashes
 
 
 def holdout_mask(image_hashes, holdout_percent):
@@ -236,7 +206,7 @@ def run(kind, options=Options(), log=print, progress=None):
     started = time.monotonic()
     progress("loading feedback")
     active = _active_row(kind)
-    images, labels, image_hashes = steps.load_feedback(active, options, log)
+    images, labels, image_hashes = _feedback_loader(kind)(active, options, log)
     if len(labels) < options.min_samples:
         return Outcome("too-few", f"{len(labels)} usable feedback samples for {kind}; "
                        f"at least {options.min_samples} are needed. Nothing changed.")
@@ -299,6 +269,15 @@ def steps_for(kind):
     return steps
 
 
+def _feedback_loader(kind):
+    """The function of the app that stores corrections which hands over `kind`'s."""
+    family = feedback_source.TEXT if kind == TEXT_MODEL else feedback_source.CHARACTERS
+    try:
+        return feedback_source.loader(family)
+    except feedback_source.NoFeedbackSource as error:
+        raise datasets.DatasetError(str(error)) from error
+
+
 def _active_row(kind):
     active = ModelVersion.objects.filter(name=kind, is_active=True).first()
     if active is None:
@@ -326,6 +305,6 @@ def export_candidate(model, out_dir, kind, version, active, history, counts):
     return export_bundle(model, out_dir, meta, extra_files=[curves])
 
 
-CHARACTER_STEPS = SimpleNamespace(load_feedback=load_feedback, replay_sample=replay_sample,
+CHARACTER_STEPS = SimpleNamespace(replay_sample=replay_sample,
                                   fine_tune=fine_tune, standard_set=standard_set, hits=hits,
                                   export_candidate=export_candidate)

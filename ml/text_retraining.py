@@ -2,63 +2,22 @@
 
 The same run as for the character models (feedback split by image, fine-tuning on it mixed
 with replayed base data, the gate, registration and hot reload); only the data and the training
-differ: a word's input line is rebuilt from what the Word stored by `core.words.text_line`,
-as the web built it, and the text model is fine-tuned with CTC.
+differ: the corrections come as input lines rebuilt as the web built them
+(`feedback.training.load_word_feedback`, through `ml.feedback_source`), the replayed lines are
+training words and numbers, and the text model is fine-tuned with CTC.
 """
 import os
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
-from tqdm import tqdm
 
 from core import words
 from core.bundle import read_meta
 from core.inference import Recognizer
-from core.preprocessing import PreprocessingError
-from feedback.models import WordFeedback
 from ml import words as text_training
 
 # The share of number lines in the replayed base data, as in training (12,000 of 81,000).
 REPLAY_NUMBERS = 0.15
-
-
-def usable_feedback(include_unreviewed):
-    """Word corrections with a trustworthy text: verified (and new, when asked); never rejected."""
-    statuses = [WordFeedback.Status.VERIFIED]
-    if include_unreviewed:
-        statuses.append(WordFeedback.Status.NEW)
-    return (WordFeedback.objects.filter(status__in=statuses).select_related("word")
-            .order_by("word__created", "word_id"))
-
-
-def load_feedback(active, options, log=print):
-    """Word corrections as the model's input lines (uint8), their right texts, and the sha256 of
-    each word's image (what the holdout split reads)."""
-    alphabet = set(read_meta(active.bundle_dir)["labels"])
-    length = words.WIDTH // words.STRIDE // 2
-    lines, texts, image_hashes, skipped = [], [], [], 0
-    rows = list(usable_feedback(options.include_unreviewed))
-    for feedback in tqdm(rows, desc="drawing word feedback", unit="word", disable=not rows):
-        text = feedback.text
-        if not text or not set(text) <= alphabet or len(text) > length:
-            skipped += 1  # characters the model has no output for, or longer than a line holds
-            continue
-        try:
-            with feedback.word.image.open("rb") as handle:
-                line = words.text_line(handle.read(), feedback.word.strokes,
-                                       max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
-        except (OSError, PreprocessingError):
-            skipped += 1  # its file is gone or no longer reads as writing
-            continue
-        lines.append(np.round(line.image * 255).astype(np.uint8))
-        texts.append(text)
-        image_hashes.append(feedback.word.image_sha256)
-    if skipped:
-        log(f"skipped {skipped} word corrections that could not be used (text outside the "
-            f"model's alphabet or image unreadable)")
-    return (np.array(lines, np.uint8).reshape(-1, words.HEIGHT, words.WIDTH),
-            np.array(texts, dtype=object), image_hashes)
 
 
 def replay_sample(kind, count, options):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from feedback.models import Feedback
 from feedback.tests.test_review import photo_sample
-from ml.retraining import usable_feedback
+from feedback.training import usable_feedback
 from recognition.tests.browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

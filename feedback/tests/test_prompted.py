@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from challenge.services import neediest_labels
 from feedback.models import Feedback
-from ml.retraining import usable_feedback
+from feedback.training import usable_feedback
 from recognition.models import Sample
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from feedback import services
 from feedback.models import Feedback, WordFeedback
-from ml.retraining import usable_feedback
+from feedback.training import usable_feedback
 
 pytestmark = pytest.mark.django_db
 

@@ -120,3 +120,11 @@ def test_gate_requires_a_gain_that_is_not_luck(fixed, broken, significance, refu
     assert bool(reasons) == refused
     if refused:
         assert "sign test" in reasons[0]
+
+
+def test_a_model_family_no_app_provides_feedback_for_is_a_clear_error():
+    from ml import feedback_source
+
+    assert feedback_source.loader(feedback_source.TEXT).__name__ == "load_word_feedback"
+    with pytest.raises(feedback_source.NoFeedbackSource, match="no installed app provides shapes"):
+        feedback_source.loader("shapes")

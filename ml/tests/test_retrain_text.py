@@ -8,7 +8,8 @@ from django.core.management import call_command
 
 from feedback.models import WordFeedback
 from feedback.services import set_status
-from ml import retraining, text_retraining
+from feedback.training import load_word_feedback
+from ml import retraining
 from ml.models import ModelVersion
 from testing.words import give_verified_word_feedback, read_through_api, served_word_accuracy, slanted_words
 
@@ -98,14 +99,14 @@ def test_only_verified_usable_word_corrections_are_loaded(client, served_text_mo
     set_status(WordFeedback.objects.filter(pk=outside["word_id"]), WordFeedback.Status.VERIFIED)
     logged = []
 
-    lines, texts, hashes = text_retraining.load_feedback(
+    lines, texts, hashes = load_word_feedback(
         served_text_model, retraining.Options(), logged.append)
 
     assert sorted(texts) == sorted(text for _, _, text, _ in feedback_words[2:6])
     assert lines.shape == (4, 32, 256) and lines.dtype == np.uint8 and lines.max() == 255
     assert len(set(hashes)) == 4
     assert logged and "1 word corrections" in logged[0]
-    lines, texts, _ = text_retraining.load_feedback(
+    lines, texts, _ = load_word_feedback(
         served_text_model, retraining.Options(include_unreviewed=True), logged.append)
     assert len(texts) == 5
 
