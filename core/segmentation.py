@@ -91,7 +91,7 @@ def check_strokes(strokes):
     return arrays
 
 
-def segment_strokes(strokes, image=None, score=None):
+def segment_strokes(strokes, image=None, log_confidences=None):
     """Strokes (y down, any unit, in writing order) -> characters, left to right.
 
     Each character is redrawn with the pen scaled to RASTER_WIDTH. With the `image` the strokes
@@ -99,9 +99,9 @@ def segment_strokes(strokes, image=None, score=None):
     on that image (`drawn_pen_width`), so a small `o` keeps its relatively thick strokes as on
     the single-character canvas, even in a line with no tall character ("once"); without it, or
     when the image shows no ink, at its size relative to the line's tall characters. With
-    `score` (ink maps -> the recognizer's log-confidence in each), neighbours close enough to
-    be one character drawn in detached strokes are joined where the recognizer reads them best
-    (`join_detached`).
+    `log_confidences` (ink maps -> the recognizer's log-confidence in each), neighbours close
+    enough to be one character drawn in detached strokes are joined where the recognizer reads
+    them best (`join_detached`).
     """
     strokes = check_strokes(strokes)
     boxes = np.array([[*s.min(axis=0), *s.max(axis=0)] for s in strokes])
@@ -118,19 +118,19 @@ def segment_strokes(strokes, image=None, score=None):
         size = np.clip(max(right - left, bottom - top) * scale, RASTER_BOX / 4, 2 * RASTER_BOX)
         return Character(union, preprocessing.rasterize([strokes[i] for i in members], RASTER_WIDTH, size, y_up=False))
 
-    if score is not None and len(groups) <= MAX_JOIN * MAX_CHARACTERS:  # else too many anyway
-        groups = join_detached(groups, boxes, draw, score)
+    if log_confidences is not None and len(groups) <= MAX_JOIN * MAX_CHARACTERS:  # else too many
+        groups = join_detached(groups, boxes, draw, log_confidences)
     return _checked([draw(tuple(members)) for members in groups])
 
 
-def join_detached(groups, boxes, draw, score):
+def join_detached(groups, boxes, draw, log_confidences):
     """Groups of strokes, left to right -> the same with neighbours joined where they are one
     character drawn in detached strokes (the bar of a 5, the stem of a 4, a large i-dot).
 
     Runs of up to MAX_JOIN neighbours, each within JOIN_GAP line heights of the next, are
     candidates; the grouping kept is the one whose characters the recognizer reads most
     confidently together (the sum of log-confidences plus JOIN_COST per character, by dynamic
-    programming, all candidates in one `score` call), so a run is joined only when the
+    programming, all candidates in one `log_confidences` call), so a run is joined only when the
     recognizer is much surer of the whole than of its parts.
     """
     height = boxes[:, 3].max() - boxes[:, 1].min()
@@ -146,7 +146,7 @@ def join_detached(groups, boxes, draw, score):
         return tuple(sorted(index for group in groups[i:j] for index in group))
 
     candidates = runs + [(k, k + 1) for k in sorted({k for i, j in runs for k in range(i, j)})]
-    confidence = score([draw(joined(i, j)).ink for i, j in candidates])
+    confidence = log_confidences([draw(joined(i, j)).ink for i, j in candidates])
     # Lone groups outside every run score 0: every grouping holds them alike.
     scores = {(k, k + 1): JOIN_COST for k in range(len(groups))}
     scores.update((span, value + JOIN_COST) for span, value in zip(candidates, confidence))
@@ -177,11 +177,12 @@ def drawn_pen_width(image, strokes):
     return pen / pixels_per_unit
 
 
-def segment_ink(ink, score=None):
+def segment_ink(ink, log_confidences=None):
     """Ink map of a whole line (no strokes known) -> characters, by connected components.
 
-    With `score` (ink maps -> the recognizer's log-confidence in each), a character wide enough
-    to be several touching ones is cut where the recognizer reads the parts best (`split_touching`).
+    With `log_confidences` (ink maps -> the recognizer's log-confidence in each), a character
+    wide enough to be several touching ones is cut where the recognizer reads the parts best
+    (`split_touching`).
     """
     mask = ink > 0.5
     if mask.sum() < 2:
@@ -199,19 +200,20 @@ def segment_ink(ink, score=None):
         window = labels[top:bottom, left:right]
         own = np.isin(window, np.asarray(members) + 1)
         characters.append(Character((left, top, right, bottom), np.where(own, ink[top:bottom, left:right], 0.0)))
-    if score is not None:
+    if log_confidences is not None:
         height = max(c.box[3] for c in characters) - min(c.box[1] for c in characters)
-        characters = [part for c in characters for part in split_touching(c, pen, height, score)]
+        characters = [part for c in characters
+                      for part in split_touching(c, pen, height, log_confidences)]
     return _checked(characters)
 
 
-def split_touching(character, pen, height, score):
+def split_touching(character, pen, height, log_confidences):
     """One character of an image line -> the characters it holds, when it is touching ones.
 
     Candidate cuts are the emptiest column of each run of columns with little ink; every way of
     keeping some of them is scored by the sum of the parts' log-confidences (dynamic
-    programming over the cuts, all parts classified in one `score` call), so a cut is kept only
-    when the recognizer is surer of the parts together than of the whole. Straight cuts cannot
+    programming over the cuts, all parts classified in one `log_confidences` call), so a cut is
+    kept only when the recognizer is surer of the parts together than of the whole. Straight cuts cannot
     part characters that overlap in x; those stay one, as before.
     """
     if character.box[2] - character.box[0] < WIDE * height:
@@ -236,7 +238,8 @@ def split_touching(character, pen, height, score):
     scored = [span for span, part in parts.items() if np.count_nonzero(part > 0.5) >= pen * pen]
     if not scored:
         return [character]
-    chosen = _best_partition(len(edges) - 1, dict(zip(scored, score([parts[span] for span in scored]))))
+    confidences = log_confidences([parts[span] for span in scored])
+    chosen = _best_partition(len(edges) - 1, dict(zip(scored, confidences)))
     if chosen is None:
         return [character]  # no way to cut it into parts of a character's size
     return [_part(character, edges[i], edges[j]) for i, j in chosen]

@@ -276,17 +276,17 @@ def _segment_text(data, kind, strokes, case_consistency, crop):
     """The line cut into characters, each read by the character model."""
     try:
         recognizer = _recognizer(kind)
-        score = partial(log_confidences, recognizer)  # how the segmenters ask the recognizer
+        judge = partial(log_confidences, recognizer)  # how the segmenters ask the recognizer
         if strokes is not None:
             # Decoded even when strokes are sent: the word's stored image must be a real one,
             # and its pen sizes the characters.
             picture = decode_image(data, max_pixels=settings.HWR_MAX_IMAGE_PIXELS)
-            characters = segmentation.segment_strokes(strokes, picture, score=score)
+            characters = segmentation.segment_strokes(strokes, picture, log_confidences=judge)
         else:
             writing = read_writing(data, settings.HWR_MAX_IMAGE_PIXELS, crop, multi=True)
             picture = writing.image
             ink, scale = working_ink_map(picture)
-            characters = segmentation.segment_ink(ink, score=score)
+            characters = segmentation.segment_ink(ink, log_confidences=judge)
             for character in characters:
                 character.box = tuple(writing.picture_box([value * scale for value in character.box]))
         images28 = np.stack([normalize(character.ink) for character in characters])

@@ -67,7 +67,7 @@ def test_a_stroke_drawn_apart_joins_its_character_when_the_whole_reads_better():
     body, stem = [[120, 0], [105, 65], [160, 65]], [[164, 20], [164, 100]]  # a 4, its stem apart
     strokes = [I_STEM, body, stem, [[230, 0], [290, 0], [250, 100]]]
     assert len(group_pieces(boxes_of(strokes))) == 4  # too little overlap to group them
-    characters = segment_strokes(strokes, score=judge_by_shape)
+    characters = segment_strokes(strokes, log_confidences=judge_by_shape)
     assert [c.box for c in characters][1] == (105.0, 0.0, 164.0, 100.0)
     assert len(characters) == 3
 
@@ -75,7 +75,7 @@ def test_a_stroke_drawn_apart_joins_its_character_when_the_whole_reads_better():
 def test_neighbours_that_read_well_apart_stay_apart():
     zero = [[[0, 0], [50, 0], [50, 100], [0, 100], [0, 0]]]
     overlapping = [[[42, 0], [92, 0], [92, 100], [42, 100], [42, 0]]]  # the whole is too wide
-    assert len(segment_strokes(zero + overlapping, score=judge_by_shape)) == 2
+    assert len(segment_strokes(zero + overlapping, log_confidences=judge_by_shape)) == 2
 
 
 def test_only_close_neighbours_are_put_to_the_recognizer():
@@ -88,8 +88,8 @@ def test_only_close_neighbours_are_put_to_the_recognizer():
 
     gap = 100 * segmentation.JOIN_GAP  # in line heights; this line is 100 high
     asked = []
-    assert len(segment_strokes([box(0), box(30 + gap + 5)], score=judge)) == 2 and asked == []
-    segment_strokes([box(0), box(31), box(200)], score=judge)  # the first two nearly touch
+    assert len(segment_strokes([box(0), box(30 + gap + 5)], log_confidences=judge)) == 2 and asked == []
+    segment_strokes([box(0), box(31), box(200)], log_confidences=judge)  # the first two nearly touch
     assert asked and max(asked) < 100  # they were asked about, and never with the far third
 
 
@@ -249,7 +249,7 @@ def test_cutting_touching_characters_keeps_every_column_of_ink(seed, height, wid
         whole = segment_ink(ink)
     except PreprocessingError:
         return
-    cut = segment_ink(ink, score=lambda inks: rng.uniform(-5, 0, len(inks)))
+    cut = segment_ink(ink, log_confidences=lambda inks: rng.uniform(-5, 0, len(inks)))
     assert len(cut) >= len(whole)
     assert ink_pixels(cut) == ink_pixels(whole)
     for character in cut:
