@@ -34,7 +34,7 @@ def replay_sample(kind, count, options):
     records = [splits["train"][i] for i in chosen]
     if numbers:
         records += text_training.number_lines("train", numbers, seed)
-    images = text_training.render_all(records, 1, augment=True, seed=seed)
+    images = text_training.render_all(records, 1, augment=True, seed=seed, cache=False)
     return images, np.array([r["text"] for r in records], dtype=object)
 
 

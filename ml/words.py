@@ -96,23 +96,25 @@ def _render_job(job):
     return np.round(image * 255).astype(np.uint8)
 
 
-def render_all(records, copies=1, augment=True, seed=0, workers=None):
-    """uint8 images (N * copies, HEIGHT, WIDTH), copies one after another, cached on disk."""
+def render_all(records, copies=1, augment=True, seed=0, workers=None, cache=True):
+    """uint8 images (N * copies, HEIGHT, WIDTH), copies one after another, cached on disk
+    (unless `cache` is off: a draw made once, as retraining's replay)."""
     key = hashlib.sha256(json.dumps([LOADER_VERSION, len(records), records[0]["text"], records[-1]["text"],
                                      copies, augment, seed, PEN, SLANT, STRETCH, TURN]).encode())
-    for path in (__file__, preprocessing.__file__, words.__file__):
-        key.update(Path(path).read_bytes())
-    cache = datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
-    if cache.is_file():
-        return np.load(cache)
+    for source in (__file__, preprocessing.__file__, words.__file__):
+        key.update(Path(source).read_bytes())
+    path = datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
+    if cache and path.is_file():
+        return np.load(path)
     jobs = [(record["strokes"], seed * 1_000_003 + copy * len(records) + index, augment,
              record.get("y_up", True))
             for copy in range(copies) for index, record in enumerate(records)]
     workers = workers or min(os.cpu_count() or 1, 4)
     with Pool(workers) as pool:
         images = np.stack(pool.map(_render_job, jobs, chunksize=256))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache, images)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, images)
     return images
 
 
