@@ -77,32 +77,18 @@ class FeedbackQuerySet(SheetSyncQuerySet):
             is_correct=False)
 
 
-class Feedback(models.Model):
-    """What a person said about one sample: the latest answer, and where review stands."""
+class ReviewedAnswer(models.Model):
+    """What a person said about one thing the app read (a sample, a word): right, or its right
+    value; where review stands; when the sheet last had it. `Feedback` and `WordFeedback` are
+    this, each with its own correction field (`CORRECTION`) and origins."""
 
     class Status(models.TextChoices):
         NEW = "new"
         VERIFIED = "verified"
         REJECTED = "rejected"
 
-    class Origin(models.TextChoices):
-        """Who gave the label: a person's answer on a prediction, a challenge's prompt (the
-        person was asked to draw it; nobody checked what they drew), or a reviewer labelling a
-        sample directly (in the review queue)."""
-
-        ANSWER = "answer"
-        PROMPT = "prompt"
-        REVIEWER = "reviewer"
-
-    sample = models.OneToOneField(
-        Sample, on_delete=models.CASCADE, primary_key=True, related_name="feedback"
-    )
     is_correct = models.BooleanField()
-    correct_label = models.CharField(
-        max_length=1, blank=True, help_text="the right character when the prediction was wrong"
-    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
-    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
     reviewer_notes = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -118,7 +104,50 @@ class Feedback(models.Model):
         max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
     )
 
+    CORRECTION = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def review_fields(self):
+        """What a review decision may change, kept with the decision so it can be undone."""
+        return ("is_correct", self.CORRECTION, "status", "origin", "reviewer_notes",
+                "reviewed_by_id", "reviewed_at")
+
+    @property
+    def is_pending_sync(self):
+        """`SheetSyncQuerySet.pending_sync` for one row already loaded."""
+        return self.synced_at is None or self.updated > self.synced_at
+
+    @property
+    def is_reviewed(self):
+        """Verified or rejected: from then on only a reviewer changes it."""
+        return self.status != self.Status.NEW
+
+
+class Feedback(ReviewedAnswer):
+    """What a person said about one sample: the latest answer, and where review stands."""
+
+    class Origin(models.TextChoices):
+        """Who gave the label: a person's answer on a prediction, a challenge's prompt (the
+        person was asked to draw it; nobody checked what they drew), or a reviewer labelling a
+        sample directly (in the review queue)."""
+
+        ANSWER = "answer"
+        PROMPT = "prompt"
+        REVIEWER = "reviewer"
+
+    sample = models.OneToOneField(
+        Sample, on_delete=models.CASCADE, primary_key=True, related_name="feedback"
+    )
+    correct_label = models.CharField(
+        max_length=1, blank=True, help_text="the right character when the prediction was wrong"
+    )
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
+
     objects = FeedbackQuerySet.as_manager()
+    CORRECTION = "correct_label"
 
     class Meta:
         ordering = ["-updated"]
@@ -128,19 +157,9 @@ class Feedback(models.Model):
         return f"feedback on {self.sample_id}: {'right' if self.is_correct else self.correct_label}"
 
     @property
-    def is_pending_sync(self):
-        """`SheetSyncQuerySet.pending_sync` for one row already loaded."""
-        return self.synced_at is None or self.updated > self.synced_at
-
-    @property
     def label(self):
         """The true character according to this feedback."""
         return self.sample.predicted_label if self.is_correct else self.correct_label
-
-    @property
-    def is_reviewed(self):
-        """Verified or rejected: from then on only a reviewer changes it."""
-        return self.status != self.Status.NEW
 
     def clean(self):
         self.correct_label = validate_correction(self.sample, self.is_correct, self.correct_label)
@@ -210,11 +229,11 @@ def validate_word_correction(word, is_correct, correct_text):
     return text
 
 
-class WordFeedback(models.Model):
+class WordFeedback(ReviewedAnswer):
     """What a person said about a whole word: its right text, and where review stands.
 
-    Kept apart from the Word (the server's record of what was read, as a Sample is) and shaped
-    like `Feedback`, so that answers, review and the audit trail work as they do for characters.
+    Kept apart from the Word (the server's record of what was read, as a Sample is), so that
+    answers, review and the audit trail work as they do for characters.
     """
 
     class Origin(models.TextChoices):
@@ -223,33 +242,15 @@ class WordFeedback(models.Model):
         ANSWER = "answer"
         REVIEWER = "reviewer"
 
-    Status = Feedback.Status
-    is_pending_sync = Feedback.is_pending_sync
-
     word = models.OneToOneField(Word, on_delete=models.CASCADE, primary_key=True,
                                 related_name="feedback")
-    is_correct = models.BooleanField()
     correct_text = models.CharField(
         max_length=WORD_TEXT_MAX, blank=True,
         help_text="the right text when the reading was wrong (blank: confirmed as read)")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW, db_index=True)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
-    reviewer_notes = models.TextField(blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="the staff member whose decision set the status (empty: nobody)",
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True, db_index=True)
-    synced_at = models.DateTimeField(
-        null=True, blank=True, db_index=True, help_text="when this version reached the sheet"
-    )
-    sheet_row_key = models.CharField(
-        max_length=64, blank=True, help_text="worksheet and row where the sheet last had it"
-    )
 
     objects = SheetSyncQuerySet.as_manager()
+    CORRECTION = "correct_text"
 
     class Meta:
         ordering = ["-updated"]
@@ -263,11 +264,6 @@ class WordFeedback(models.Model):
     def text(self):
         """The true text according to this feedback."""
         return self.word.text if self.is_correct else self.correct_text
-
-    @property
-    def is_reviewed(self):
-        """Verified or rejected: from then on only a reviewer changes it."""
-        return self.status != self.Status.NEW
 
     def clean(self):
         self.correct_text = validate_word_correction(self.word, self.is_correct, self.correct_text)
@@ -304,55 +300,54 @@ class FeedbackSummary(Feedback):
         verbose_name_plural = "summary"
 
 
-class ReviewDecision(models.Model):
-    """One decision taken in the review queue, with the feedback as it was before (for undo)."""
+class Decision(models.Model):
+    """One decision taken in the review queue, with the answer's fields as they were before (for
+    undo). `ReviewDecision` (on a sample) and `WordReviewDecision` (on a word) are this."""
 
     class Action(models.TextChoices):
         ACCEPT = "accept"
         REJECT = "reject"
         LABEL = "label"
 
-    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="review_decisions")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                  related_name="+")
     queue = models.CharField(max_length=12)
     action = models.CharField(max_length=6, choices=Action.choices)
-    label = models.CharField(max_length=1, blank=True, help_text="the label the decision stored")
     before = models.JSONField(null=True, blank=True,
                               help_text="the feedback's fields before (empty: it had none)")
     decided = models.DateTimeField(auto_now_add=True, db_index=True)
     undone = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-decided", "-pk"]
+
+
+class ReviewDecision(Decision):
+    """A decision on a sample's feedback; on a known item (gold) it is only scored."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="review_decisions")
+    label = models.CharField(max_length=1, blank=True, help_text="the label the decision stored")
     gold = models.BooleanField(default=False, help_text="a known item mixed into the queue")
     right = models.BooleanField(null=True, blank=True,
                                 help_text="on a known item: whether the decision matched it")
 
-    class Meta:
-        ordering = ["-decided", "-pk"]
+    class Meta(Decision.Meta):
+        pass
 
     def __str__(self):
         return f"{self.action} {self.label} on {self.sample_id}"
 
 
-class WordReviewDecision(models.Model):
-    """One decision on a word taken in the review queue, with its feedback as it was before
-    (for undo): `ReviewDecision` for words, whose text does not fit a one-character label."""
-
-    Action = ReviewDecision.Action
+class WordReviewDecision(Decision):
+    """A decision on a word's feedback, whose text does not fit a one-character label."""
 
     word = models.ForeignKey(Word, on_delete=models.CASCADE, related_name="review_decisions")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    queue = models.CharField(max_length=12)
-    action = models.CharField(max_length=6, choices=Action.choices)
     text = models.CharField(max_length=WORD_TEXT_MAX, blank=True,
                             help_text="the text the decision stored")
-    before = models.JSONField(null=True, blank=True,
-                              help_text="the word feedback's fields before (empty: it had none)")
-    decided = models.DateTimeField(auto_now_add=True, db_index=True)
-    undone = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["-decided", "-pk"]
+    class Meta(Decision.Meta):
+        pass
 
     def __str__(self):
         return f"{self.action} {self.text!r} on word {self.word_id}"

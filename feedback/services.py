@@ -22,7 +22,7 @@ from ml.kinds import LABELS, is_valid_label
 from recognition.models import Sample, Word
 
 from .models import (
-    Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Thumbnail, WordFeedback,
+    Decision, Feedback, FeedbackSubmission, GoldLabel, ReviewDecision, Thumbnail, WordFeedback,
     WordFeedbackSubmission, WordReviewDecision, WordThumbnail, validate_correction,
     validate_word_correction)
 
@@ -200,18 +200,36 @@ def set_status(queryset, status, reviewer=None):
     return queryset.update(status=status, updated=now, reviewed_by=reviewer, reviewed_at=now)
 
 
-REVIEW_FIELDS = ("is_correct", "correct_label", "status", "origin", "reviewer_notes",
-                 "reviewed_by_id", "reviewed_at")
-WORD_REVIEW_FIELDS = ("is_correct", "correct_text", "status", "origin", "reviewer_notes",
-                      "reviewed_by_id", "reviewed_at")
-
-
-def _snapshot(feedback, fields=REVIEW_FIELDS):
-    if feedback is None:
+def _snapshot(answer):
+    """An answer's reviewable fields, as a decision keeps them for undo (None: no answer yet)."""
+    if answer is None:
         return None
-    state = {name: getattr(feedback, name) for name in fields}
+    state = {name: getattr(answer, name) for name in answer.review_fields}
     state["reviewed_at"] = state["reviewed_at"] and state["reviewed_at"].isoformat()
     return state
+
+
+def _decide(answer, action, reviewer):
+    """The one rule of a decision, for samples and words: reject leaves the answer out of
+    training, accept and label verify it; who decided and when are kept."""
+    answer.status = (answer.Status.REJECTED if action == Decision.Action.REJECT
+                     else answer.Status.VERIFIED)
+    answer.reviewed_by, answer.reviewed_at = reviewer, timezone.now()
+    answer.save()
+
+
+def _undo(decision, answer):
+    """Put an answer back as the decision found it (a decision that created it deletes it)."""
+    if answer is not None:
+        if decision.before is None:
+            answer.delete()
+        else:
+            for name, value in decision.before.items():
+                setattr(answer, name, value)
+            answer.save()
+    decision.undone = True
+    decision.save(update_fields=["undone"])
+    return decision
 
 
 @transaction.atomic
@@ -227,7 +245,7 @@ def review(*, sample_id, action, label="", queue="", reviewer):
     sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
     if sample is None:
         raise FeedbackError(f"unknown sample {sample_id}", status=404)
-    if action not in ReviewDecision.Action.values:
+    if action not in Decision.Action.values:
         raise FeedbackError(f"unknown action {action!r}: use accept, reject or label")
     gold = GoldLabel.objects.filter(sample=sample).first()
     if gold is not None:
@@ -236,7 +254,7 @@ def review(*, sample_id, action, label="", queue="", reviewer):
     before = _snapshot(feedback)
     if feedback is None:
         feedback = Feedback(sample=sample, is_correct=True, origin=Feedback.Origin.REVIEWER)
-    if action == ReviewDecision.Action.LABEL:
+    if action == Decision.Action.LABEL:
         is_correct = label == sample.predicted_label
         try:
             correct_label = validate_correction(sample, is_correct, "" if is_correct else label)
@@ -245,14 +263,9 @@ def review(*, sample_id, action, label="", queue="", reviewer):
         if before is None or feedback.label != label:
             feedback.is_correct, feedback.correct_label = is_correct, correct_label
             feedback.origin = Feedback.Origin.REVIEWER
-    if action == ReviewDecision.Action.REJECT:
-        feedback.status = Feedback.Status.REJECTED
-        if before is None:
-            feedback.reviewer_notes = "rejected in the review queue: no usable character"
-    else:
-        feedback.status = Feedback.Status.VERIFIED
-    feedback.reviewed_by, feedback.reviewed_at = reviewer, timezone.now()
-    feedback.save()
+    if action == Decision.Action.REJECT and before is None:
+        feedback.reviewer_notes = "rejected in the review queue: no usable character"
+    _decide(feedback, action, reviewer)
     return ReviewDecision.objects.create(
         sample=sample, reviewer=reviewer, queue=queue, action=action, label=feedback.label,
         before=before)
@@ -260,11 +273,11 @@ def review(*, sample_id, action, label="", queue="", reviewer):
 
 def _answer_gold(sample, gold, action, label, queue, reviewer):
     """A decision on a known item: scored against its label, and nothing else changes."""
-    if action == ReviewDecision.Action.LABEL and label not in LABELS[sample.kind]:
+    if action == Decision.Action.LABEL and label not in LABELS[sample.kind]:
         raise FeedbackError(f"{label!r} is not a valid {sample.kind} label",
                             valid_labels=LABELS[sample.kind])
-    given = {ReviewDecision.Action.ACCEPT: sample.predicted_label,
-             ReviewDecision.Action.LABEL: label}.get(action, "")
+    given = {Decision.Action.ACCEPT: sample.predicted_label,
+             Decision.Action.LABEL: label}.get(action, "")
     return ReviewDecision.objects.create(sample=sample, reviewer=reviewer, queue=queue,
                                          action=action, label=given, gold=True,
                                          right=given == gold.label)
@@ -282,14 +295,14 @@ def review_word_feedback(*, word_id, action, text="", queue="", reviewer):
     word = Word.objects.select_for_update().filter(pk=word_id).first()
     if word is None:
         raise FeedbackError(f"unknown word {word_id}", status=404)
-    if action not in WordReviewDecision.Action.values:
+    if action not in Decision.Action.values:
         raise FeedbackError(f"unknown action {action!r}: use accept, reject or label")
     feedback = WordFeedback.objects.filter(word=word).first()
     if feedback is None:
         raise FeedbackError(f"nobody gave feedback on word {word_id}: there is nothing to review",
                             status=404)
-    before = _snapshot(feedback, WORD_REVIEW_FIELDS)
-    if action == WordReviewDecision.Action.LABEL:
+    before = _snapshot(feedback)
+    if action == Decision.Action.LABEL:
         is_correct = text == word.text
         try:
             correct_text = validate_word_correction(word, is_correct, "" if is_correct else text)
@@ -298,10 +311,7 @@ def review_word_feedback(*, word_id, action, text="", queue="", reviewer):
         if feedback.text != text:
             feedback.is_correct, feedback.correct_text = is_correct, correct_text
             feedback.origin = WordFeedback.Origin.REVIEWER
-    feedback.status = (WordFeedback.Status.REJECTED if action == WordReviewDecision.Action.REJECT
-                       else WordFeedback.Status.VERIFIED)
-    feedback.reviewed_by, feedback.reviewed_at = reviewer, timezone.now()
-    feedback.save()
+    _decide(feedback, action, reviewer)
     return WordReviewDecision.objects.create(word=word, reviewer=reviewer, queue=queue,
                                              action=action, text=feedback.text, before=before)
 
@@ -339,33 +349,12 @@ def undo_last_review(reviewer):
         raise FeedbackError("nothing to undo", status=409)
     decision = max(latest, key=lambda decision: decision.decided)
     if isinstance(decision, WordReviewDecision):
-        return _undo_word_decision(decision)
+        Word.objects.select_for_update().filter(pk=decision.word_id).first()
+        return _undo(decision, WordFeedback.objects.filter(word_id=decision.word_id).first())
     Sample.objects.select_for_update().filter(pk=decision.sample_id).first()
-    feedback = Feedback.objects.filter(sample_id=decision.sample_id).first()
-    if decision.gold:
-        pass  # a known item's answer changed nothing; it is only struck from the score
-    elif decision.before is None:
-        if feedback is not None:
-            feedback.delete()
-    elif feedback is not None:
-        for name, value in decision.before.items():
-            setattr(feedback, name, value)
-        feedback.save()
-    decision.undone = True
-    decision.save(update_fields=["undone"])
-    return decision
-
-
-def _undo_word_decision(decision):
-    Word.objects.select_for_update().filter(pk=decision.word_id).first()
-    feedback = WordFeedback.objects.filter(word_id=decision.word_id).first()
-    if feedback is not None and decision.before is not None:
-        for name, value in decision.before.items():
-            setattr(feedback, name, value)
-        feedback.save()
-    decision.undone = True
-    decision.save(update_fields=["undone"])
-    return decision
+    # A known item's answer changed nothing: it is only struck from the score.
+    feedback = None if decision.gold else Feedback.objects.filter(sample_id=decision.sample_id).first()
+    return _undo(decision, feedback)
 
 
 def thumbnail(sample, size):
