@@ -134,3 +134,14 @@ def real_models(settings, tmp_path, db):
     _serve_bundles(settings, bundled, tmp_path)
     yield bundled
     registry.clear_cache()
+
+
+@pytest.fixture
+def retrainable(real_models, settings, tmp_path):
+    """The bundled models served, retrained bundles written to a temporary folder and picked up
+    at once; returns a function giving the active version of a model by name."""
+    from ml.models import ModelVersion
+
+    settings.HWR_MODELS_DIR = tmp_path / "models"
+    settings.HWR_REGISTRY_CHECK_SECONDS = 0
+    return lambda name: ModelVersion.objects.get(name=name, is_active=True)

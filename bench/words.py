@@ -37,8 +37,7 @@ from testing.words import canvas_word  # noqa: E402
 def held_out_words(split, count, rng):
     from ml import words
 
-    splits, _ = words.load_splits()
-    records = splits["test" if split == "test" else "val"]
+    records = words.split_records("test" if split == "test" else "val")
     return [records[i] for i in rng.choice(len(records), min(count, len(records)), replace=False)]
 
 

@@ -27,11 +27,11 @@ def replay_sample(kind, count, options):
     count, seed = count * options.epochs, options.seed
     if count < 1:
         return np.zeros((0, words.HEIGHT, words.WIDTH), np.uint8), np.array([], dtype=object)
-    splits, _ = text_training.load_splits()
+    train = text_training.split_records("train")
     rng = np.random.default_rng(seed)
     numbers = int(round(count * REPLAY_NUMBERS))
-    chosen = rng.choice(len(splits["train"]), min(count - numbers, len(splits["train"])), replace=False)
-    records = [splits["train"][i] for i in chosen]
+    chosen = rng.choice(len(train), min(count - numbers, len(train)), replace=False)
+    records = [train[i] for i in chosen]
     if numbers:
         records += text_training.number_lines("train", numbers, seed)
     images = text_training.render_all(records, 1, augment=True, seed=seed, cache=False)
@@ -75,7 +75,7 @@ def fine_tune(bundle_dir, feedback, replay, options, progress=None):
 def standard_set(kind, options):
     """The test writers' UNIPEN words (all, or `test_limit` of them drawn at random: the split is
     ordered by writer, and its first words are a few writers'), drawn without jitter."""
-    records = text_training.load_splits()[0]["test"]
+    records = text_training.split_records("test")
     if options.test_limit and options.test_limit < len(records):
         chosen = np.random.default_rng(options.seed).choice(len(records), options.test_limit, replace=False)
         records = [records[i] for i in np.sort(chosen)]

@@ -42,11 +42,24 @@ def load_splits(root=None):
     """{'train', 'val', 'test'}: records, validation writers taken from the training writers."""
     train, train_path = read_records("train", root)
     test, test_path = read_records("test", root)
-    sides = datasets.group_split(np.array([r["writer"] for r in train]), "unipen-words", test_percent=0)
+    sides = _training_sides(train)
     return ({"train": [r for r, side in zip(train, sides) if side == "train"],
              "val": [r for r, side in zip(train, sides) if side == "val"],
              "test": test},
             [train_path, test_path])
+
+
+def split_records(split, root=None):
+    """The records of one split of `load_splits`, reading only the file that holds it (the test
+    writers' file is a tenth of the training writers')."""
+    if split == "test":
+        return read_records("test", root)[0]
+    train, _ = read_records("train", root)
+    return [r for r, side in zip(train, _training_sides(train)) if side == split]
+
+
+def _training_sides(train):
+    return datasets.group_split(np.array([r["writer"] for r in train]), "unipen-words", test_percent=0)
 
 
 def number_lines(split, count, seed, root=None):
@@ -346,8 +359,8 @@ def bundle_probabilities(bundle_dir, split="test", limit=None):
     from core.inference import Recognizer
 
     reader = Recognizer(bundle_dir)
-    splits, _ = load_splits()
-    records = splits[split][:limit] if limit else splits[split]
+    records = split_records(split)
+    records = records[:limit] if limit else records
     images = render_all(records, 1, augment=False)
     return reader.meta, [reader.probabilities(image / 255.0) for image in images], [r["text"] for r in records]
 

@@ -153,6 +153,6 @@ def test_evaluate_the_text_model_with_the_lexicon_reports_the_words_it_knows(cap
     call_command("evaluate", model="text", dataset="unipen-words-test", limit=40, lexicon=True)
     printed = capsys.readouterr().out
     assert "40 words" in printed and "character error rate" in printed
-    known = sum(lexicon.knows(r["text"], settings.HWR_LEXICON) for r in words.load_splits()[0]["test"][:40])
+    known = sum(lexicon.knows(r["text"], settings.HWR_LEXICON) for r in words.split_records("test")[:40])
     assert known > 0
     assert f"words the lexicon knows ({known}): right" in printed

@@ -25,11 +25,8 @@ def population():
 
 
 @pytest.fixture
-def served_digit_model(real_models, settings, tmp_path):
-    """The bundled digit model, active; retrained bundles go to a temporary folder."""
-    settings.HWR_MODELS_DIR = tmp_path / "models"
-    settings.HWR_REGISTRY_CHECK_SECONDS = 0
-    return ModelVersion.objects.get(name="digit", is_active=True)
+def served_digit_model(retrainable):
+    return retrainable("digit")
 
 
 @pytest.mark.datasets

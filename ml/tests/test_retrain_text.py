@@ -25,8 +25,7 @@ def italic_writers():
     """(feedback, unseen): test writers' words written in italic, whole writers on each side."""
     from ml import words
 
-    splits, _ = words.load_splits()
-    records = [r for r in splits["test"] if 3 <= len(r["text"]) <= 8 and r["text"].isalpha()]
+    records = [r for r in words.split_records("test") if 3 <= len(r["text"]) <= 8 and r["text"].isalpha()]
     writers = sorted({r["writer"] for r in records})
     giving = set(writers[::2])
     rng = np.random.default_rng(0)
@@ -38,11 +37,8 @@ def italic_writers():
 
 
 @pytest.fixture
-def served_text_model(real_models, settings, tmp_path):
-    """The bundled text model, active; retrained bundles go to a temporary folder."""
-    settings.HWR_MODELS_DIR = tmp_path / "models"
-    settings.HWR_REGISTRY_CHECK_SECONDS = 0
-    return ModelVersion.objects.get(name="text", is_active=True)
+def served_text_model(retrainable):
+    return retrainable("text")
 
 
 @pytest.mark.datasets
@@ -57,7 +53,7 @@ def test_retrain_text_keeps_the_standard_test_and_is_served_without_restart(
     _, versions_before = served_word_accuracy(client, unseen[:10])
     assert versions_before == [served_text_model.version]
 
-    call_command("retrain", "--model", "text", "--test-limit", "400", "--force")
+    call_command("retrain", "--model", "text", "--epochs", "2", "--test-limit", "400", "--force")
 
     candidate = ModelVersion.objects.get(name="text", is_active=True)
     assert candidate.parent_id == served_text_model.pk
