@@ -37,6 +37,9 @@ BLANK = 0
 # ink in an image is thinned to it.
 TRAINED_PENS = (1.0, 3.2)
 PEN = 2.2
+# A line is turned level when a turn of at most LEVEL_DEGREES makes its band of ink thinner by
+# at least this share (less is within what training's slight turns cover).
+LEVEL_DEGREES, LEVEL_GAIN = 12, 0.1
 
 
 def word_input(ink):
@@ -102,30 +105,82 @@ class TextLine:
     picture_box: object  # (left, right) in ink units -> [left, top, right, bottom] in the picture
 
 
+def level_turn(points):
+    """The turn (a 2x2 matrix acting on x, y) that lays a line of writing level, or None.
+
+    A line written uphill on a phone, or on a sheet photographed askew, is tilted; the model
+    was trained on level lines, and a tilted one is also scaled down to fit its height. The turn
+    is the one (in whole degrees, up to LEVEL_DEGREES) that makes the band of ink thinnest, if
+    that is clearly thinner: slanted (italic) strokes stay as written, since standing them up
+    makes the band taller, not thinner."""
+    points = np.asarray(points, np.float64)
+    points = points[:: max(1, len(points) // 20_000)] - points.mean(axis=0)
+    angles = np.radians(np.arange(-LEVEL_DEGREES, LEVEL_DEGREES + 1))
+    heights = np.ptp(np.outer(points[:, 0], np.sin(angles)) + np.outer(points[:, 1], np.cos(angles)),
+                     axis=0)
+    best = int(np.argmin(heights))
+    if heights[best] > (1 - LEVEL_GAIN) * np.ptp(points[:, 1]):
+        return None
+    cos, sin = np.cos(angles[best]), np.sin(angles[best])
+    return np.array([[cos, -sin], [sin, cos]])
+
+
+def _turned_ink(ink, turn):
+    """The ink map turned by `turn` onto a canvas that holds all of it, and the 2x3 matrix from
+    the ink map's pixels to the turned one's."""
+    height, width = ink.shape
+    corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], np.float64) @ turn.T
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    matrix = np.hstack([turn, -low[:, None]])
+    size = tuple(int(v) + 1 for v in np.ceil(high - low))
+    return cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0), matrix
+
+
+def _box_back(matrix, left, top, right, bottom):
+    """A box in turned coordinates -> the box around it in the coordinates before the turn."""
+    back = cv2.invertAffineTransform(matrix)
+    corners = np.array([[left, top, 1], [right, top, 1], [left, bottom, 1], [right, bottom, 1]],
+                       np.float64) @ back.T
+    (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+    return [float(x0), float(y0), float(x1), float(y1)]
+
+
 def text_line(data, strokes=None, crop=None, max_pixels=25_000_000):
     """Request bytes (and the canvas's strokes, or the box a person drew) -> `TextLine`.
 
     Canvas strokes are redrawn with the pen the model was trained with; an upload is read where
-    the photo pipeline finds its writing. Every route and retraining build the input here.
-    Raises `PreprocessingError` (with a message for the person) when there is nothing to read.
+    the photo pipeline finds its writing. Either is laid level first (`level_turn`). Every route
+    and retraining build the input here. Raises `PreprocessingError` (with a message for the
+    person) when there is nothing to read.
     """
     if strokes is not None:
         picture = decode_image(data, max_pixels=max_pixels)
         points = segmentation.check_strokes(strokes)
-        image, placement = render_strokes(points)
         every = np.concatenate(points)
+        turn = level_turn(every)
+        matrix = np.eye(2, 3) if turn is None else np.hstack([turn, np.zeros((2, 1))])
+        if turn is not None:
+            points = [p @ turn.T for p in points]
+            every = every @ turn.T
+        image, placement = render_strokes(points)
         top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
         ink = (top, bottom, float(every[:, 0].min()), float(every[:, 0].max()))
-        return TextLine(picture, image, placement, ink, lambda left, right: [left, top, right, bottom])
+        return TextLine(picture, image, placement, ink,
+                        lambda left, right: _box_back(matrix, left, top, right, bottom))
     writing = read_writing(data, max_pixels, crop, multi=True)
     ink_map, scale = working_ink_map(writing.image)
+    ys, xs = np.nonzero(ink_map > 0.5)
+    turn = level_turn(np.column_stack([xs, ys])) if len(xs) else None
+    matrix = np.eye(2, 3)
+    if turn is not None:
+        ink_map, matrix = _turned_ink(ink_map, turn)
     image, placement = word_input(ink_map)
     rows = np.flatnonzero((ink_map > 0.5).any(axis=1))
     columns = np.flatnonzero((ink_map > 0.5).any(axis=0))
     top, bottom = rows[0], rows[-1] + 1
     ink = (top, bottom, columns[0], columns[-1] + 1)
     return TextLine(writing.image, image, placement, ink, lambda left, right: writing.picture_box(
-        [left * scale, top * scale, right * scale, bottom * scale]))
+        [v * scale for v in _box_back(matrix, left, top, right, bottom)]))
 
 
 @dataclass

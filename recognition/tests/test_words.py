@@ -132,3 +132,64 @@ def test_a_faint_piece_is_given_full_contrast():
     line[10:20, 40:44] = 0.3
     piece = words.input_piece(line, 10, 11)
     assert piece.max() == pytest.approx(1.0) and np.count_nonzero(piece > 0.5) >= 2
+
+
+def zigzag_line(turn_degrees=0.0, shear=0.0):
+    """Points of a long zigzag (like "wwwwwwww", y down), turned and slanted as given."""
+    points = np.array([[x, 0.0 if x % 120 else 150.0] for x in range(0, 1260, 30)])
+    points[:, 0] += shear * (150 - points[:, 1])
+    angle = math.radians(turn_degrees)
+    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    return points @ rotation.T
+
+
+def band(points):
+    return np.ptp(np.asarray(points)[:, 1])
+
+
+def test_a_line_written_uphill_is_laid_level():
+    tilted = zigzag_line(-9)  # rising to the right, as on a phone held askew
+    turn = words.level_turn(tilted)
+    assert turn is not None
+    assert band(tilted @ turn.T) == pytest.approx(band(zigzag_line()), rel=0.05)
+
+
+def test_level_and_slanted_writing_is_left_as_written():
+    assert words.level_turn(zigzag_line()) is None
+    assert words.level_turn(zigzag_line(shear=0.4)) is None  # italic: standing it up makes it taller
+
+
+def picture_of(points, margin=40):
+    """PNG of the points drawn as one stroke with a 6 px pen, and the points in its pixels."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    points = np.asarray(points) - np.asarray(points).min(axis=0) + margin
+    width, height = (np.ceil(points.max(axis=0)) + margin).astype(int)
+    image = Image.new("L", (int(width), int(height)), 255)
+    ImageDraw.Draw(image).line([tuple(p) for p in points], fill=0, width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), points
+
+
+@pytest.mark.parametrize("with_strokes", [True, False], ids=["canvas strokes", "image"])
+def test_a_tilted_line_reads_at_full_height_and_its_boxes_land_on_its_ink(with_strokes):
+    def line_of(points):
+        data, points = picture_of(points)
+        strokes = [points.tolist()] if with_strokes else None
+        return words.text_line(data, strokes), points
+
+    level, _ = line_of(zigzag_line())
+    tilted, points = line_of(zigzag_line(-9))
+    used = lambda line: np.count_nonzero(line.image.max(axis=0) > 0.5)  # noqa: E731
+    assert used(tilted) == pytest.approx(used(level), rel=0.1)  # not shrunk to fit its tilt
+    top, bottom, left, right = tilted.ink
+    x0, y0, x1, y1 = tilted.picture_box(left, right)
+    (ink_x0, ink_y0), (ink_x1, ink_y1) = points.min(axis=0), points.max(axis=0)
+    pen = 6
+    assert x0 <= ink_x0 + pen and y0 <= ink_y0 + pen and x1 >= ink_x1 - pen and y1 >= ink_y1 - pen
+    # A box square to the levelled line, turned back, is wider by the band's height x sin(9 deg).
+    corners = 2 * 150 * math.sin(math.radians(9))
+    assert x1 - x0 <= ink_x1 - ink_x0 + corners + 4 * pen and y1 - y0 <= ink_y1 - ink_y0 + 4 * pen
