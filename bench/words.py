@@ -10,6 +10,8 @@
 2. Numbers of 2-8 digits built from isolated held-out UNIPEN digits (`ml.text_lines`), with
    `kind: digit`, on the canvas (strokes) and as the canvas image alone.
 3. Words photographed on paper (`bench.photos`), uploaded as the upload page does (multipart).
+4. The canvas images of 1. and 2. turned 4-12 degrees either way and uploaded, as a photo or a
+   screenshot of a line written uphill (no sheet edge to straighten it by).
 
 Each is read twice: by the app as it ships (the text model) and by the same app without a text
 model (characters cut apart and read one by one), so the table compares the two paths on the
@@ -39,6 +41,20 @@ def held_out_words(split, count, rng):
 
     records = words.split_records("test" if split == "test" else "val")
     return [records[i] for i in rng.choice(len(records), min(count, len(records)), replace=False)]
+
+
+def turned(png, rng):
+    """The picture turned 4-12 degrees either way on a white ground, as PNG bytes."""
+    import io
+
+    from PIL import Image
+
+    degrees = rng.uniform(4, 12) * rng.choice([-1, 1])
+    picture = Image.open(io.BytesIO(png)).convert("L").rotate(
+        degrees, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def post_json(client, png, kind, strokes):
@@ -71,6 +87,8 @@ def collect(args):
     for record in held_out_words(args.split, args.words, rng):
         png, strokes = canvas_word(record["strokes"], rng)
         cases.append({"set": "canvas words", "kind": "any", "text": record["text"], "png": png, "strokes": strokes})
+        cases.append({"set": "words, turned image", "kind": "any", "text": record["text"],
+                      "png": turned(png, rng), "strokes": None})
     for index, record in enumerate(held_out_words(args.split, args.photos, rng)):
         _, strokes = canvas_word(record["strokes"], rng)
         line = Line(record["text"], [[p[:2] for p in s] for s in strokes], b"")
@@ -82,6 +100,8 @@ def collect(args):
         line = build_line([by_label[c][rng.integers(len(by_label[c]))] for c in text], rng)
         cases.append({"set": "numbers, canvas", "kind": "digit", "text": text, "png": line.png, "strokes": line.strokes})
         cases.append({"set": "numbers, canvas image", "kind": "digit", "text": text, "png": line.png, "strokes": None})
+        cases.append({"set": "numbers, turned image", "kind": "digit", "text": text,
+                      "png": turned(line.png, rng), "strokes": None})
     return cases
 
 
