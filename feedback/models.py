@@ -51,7 +51,17 @@ class SheetSyncQuerySet(models.QuerySet):
         return self.exclude(self._pending())
 
 
-class FeedbackQuerySet(SheetSyncQuerySet):
+class ReviewedAnswerQuerySet(SheetSyncQuerySet):
+    def trusted(self, include_unreviewed=False):
+        """Answers whose value may be trained on: verified; not yet reviewed only when asked;
+        rejected never. The one rule for characters and words alike."""
+        statuses = [self.model.Status.VERIFIED]
+        if include_unreviewed:
+            statuses.append(self.model.Status.NEW)
+        return self.filter(status__in=statuses)
+
+
+class FeedbackQuerySet(ReviewedAnswerQuerySet):
     def training_labels(self, kind, include_unreviewed=False, include_prompted=False):
         """Feedback whose label may train a model: the one definition of a training label, for
         `retrain`, the admin's dataset export, the challenge and the summary.
@@ -60,10 +70,7 @@ class FeedbackQuerySet(SheetSyncQuerySet):
         Challenge drawings (origin "prompt": labelled by the prompt, nobody checked what was
         drawn) count only when asked. `kind` None takes every kind (the export mixes them).
         """
-        statuses = [self.model.Status.VERIFIED]
-        if include_unreviewed:
-            statuses.append(self.model.Status.NEW)
-        rows = self.filter(status__in=statuses)
+        rows = self.trusted(include_unreviewed)
         if kind is not None:
             rows = rows.filter(sample__kind=kind)
         if not include_prompted:
@@ -249,7 +256,7 @@ class WordFeedback(ReviewedAnswer):
         help_text="the right text when the reading was wrong (blank: confirmed as read)")
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ANSWER, db_index=True)
 
-    objects = SheetSyncQuerySet.as_manager()
+    objects = ReviewedAnswerQuerySet.as_manager()
     CORRECTION = "correct_text"
 
     class Meta:

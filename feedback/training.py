@@ -42,11 +42,8 @@ def load_feedback(active, options, log=print):
 
 
 def usable_word_feedback(include_unreviewed):
-    """Word corrections with a trustworthy text: verified (and new, when asked); never rejected."""
-    statuses = [WordFeedback.Status.VERIFIED]
-    if include_unreviewed:
-        statuses.append(WordFeedback.Status.NEW)
-    return (WordFeedback.objects.filter(status__in=statuses).select_related("word")
+    """Word corrections with a trustworthy text (`ReviewedAnswerQuerySet.trusted`), oldest first."""
+    return (WordFeedback.objects.trusted(include_unreviewed).select_related("word")
             .order_by("word__created", "word_id"))
 
 
