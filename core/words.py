@@ -136,9 +136,9 @@ def _turned_ink(ink, turn):
     return cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0), matrix
 
 
-def _box_back(matrix, left, top, right, bottom):
-    """A box in turned coordinates -> the box around it in the coordinates before the turn."""
-    back = cv2.invertAffineTransform(matrix)
+def _box_back(back, left, top, right, bottom):
+    """A box in turned coordinates -> the box around it before the turn (`back`: the 2x3 matrix
+    that undoes it)."""
     corners = np.array([[left, top, 1], [right, top, 1], [left, bottom, 1], [right, bottom, 1]],
                        np.float64) @ back.T
     (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
@@ -156,31 +156,32 @@ def text_line(data, strokes=None, crop=None, max_pixels=25_000_000):
     if strokes is not None:
         picture = decode_image(data, max_pixels=max_pixels)
         points = segmentation.check_strokes(strokes)
+        turn = level_turn(np.concatenate(points))
+        if turn is None:
+            turn = np.eye(2)
+        points = [p @ turn.T for p in points]
         every = np.concatenate(points)
-        turn = level_turn(every)
-        matrix = np.eye(2, 3) if turn is None else np.hstack([turn, np.zeros((2, 1))])
-        if turn is not None:
-            points = [p @ turn.T for p in points]
-            every = every @ turn.T
         image, placement = render_strokes(points)
         top, bottom = float(every[:, 1].min()), float(every[:, 1].max())
         ink = (top, bottom, float(every[:, 0].min()), float(every[:, 0].max()))
+        back = np.hstack([turn.T, np.zeros((2, 1))])  # a turn is undone by its transpose
         return TextLine(picture, image, placement, ink,
-                        lambda left, right: _box_back(matrix, left, top, right, bottom))
+                        lambda left, right: _box_back(back, left, top, right, bottom))
     writing = read_writing(data, max_pixels, crop, multi=True)
     ink_map, scale = working_ink_map(writing.image)
     ys, xs = np.nonzero(ink_map > 0.5)
     turn = level_turn(np.column_stack([xs, ys])) if len(xs) else None
-    matrix = np.eye(2, 3)
+    back = np.eye(2, 3)
     if turn is not None:
         ink_map, matrix = _turned_ink(ink_map, turn)
+        back = cv2.invertAffineTransform(matrix)
     image, placement = word_input(ink_map)
     rows = np.flatnonzero((ink_map > 0.5).any(axis=1))
     columns = np.flatnonzero((ink_map > 0.5).any(axis=0))
     top, bottom = rows[0], rows[-1] + 1
     ink = (top, bottom, columns[0], columns[-1] + 1)
     return TextLine(writing.image, image, placement, ink, lambda left, right: writing.picture_box(
-        [v * scale for v in _box_back(matrix, left, top, right, bottom)]))
+        [v * scale for v in _box_back(back, left, top, right, bottom)]))
 
 
 @dataclass

@@ -112,12 +112,8 @@ def _render_job(job):
 def render_all(records, copies=1, augment=True, seed=0, workers=None, cache=True):
     """uint8 images (N * copies, HEIGHT, WIDTH), copies one after another, cached on disk
     (unless `cache` is off: a draw made once, as retraining's replay)."""
-    key = hashlib.sha256(json.dumps([LOADER_VERSION, len(records), records[0]["text"], records[-1]["text"],
-                                     copies, augment, seed, PEN, SLANT, STRETCH, TURN]).encode())
-    for source in (__file__, preprocessing.__file__, words.__file__):
-        key.update(Path(source).read_bytes())
-    path = datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
-    if cache and path.is_file():
+    path = _cache_path(records, copies, augment, seed) if cache else None
+    if path is not None and path.is_file():
         return np.load(path)
     jobs = [(record["strokes"], seed * 1_000_003 + copy * len(records) + index, augment,
              record.get("y_up", True))
@@ -125,10 +121,20 @@ def render_all(records, copies=1, augment=True, seed=0, workers=None, cache=True
     workers = workers or min(os.cpu_count() or 1, 4)
     with Pool(workers) as pool:
         images = np.stack(pool.map(_render_job, jobs, chunksize=256))
-    if cache:
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, images)
     return images
+
+
+def _cache_path(records, copies, augment, seed):
+    """Where `render_all` keeps these images: named by the records, the draw and the code that
+    renders them."""
+    key = hashlib.sha256(json.dumps([LOADER_VERSION, len(records), records[0]["text"], records[-1]["text"],
+                                     copies, augment, seed, PEN, SLANT, STRETCH, TURN]).encode())
+    for source in (__file__, preprocessing.__file__, words.__file__):
+        key.update(Path(source).read_bytes())
+    return datasets.cache_dir() / f"words-{key.hexdigest()[:16]}.npy"
 
 
 def encode(texts, alphabet, length):
